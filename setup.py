@@ -1,0 +1,30 @@
+"""gin-triggers: gin-configurable training triggers for TF-Agents."""
+
+import setuptools
+
+# The stack tested on this project's machines. A newer TensorFlow breaks Reverb.
+INSTALL_REQUIRES = [
+    'tensorflow==2.15.1',
+    'tf-agents[reverb]==0.19.0',
+    'dm-reverb==0.14.0',
+    'tensorflow-probability==0.23.0',
+    'gin-config==0.5.0',
+    'absl-py==2.5.1',
+    'pybullet==3.2.7',
+    'gym==0.23.0',
+]
+
+TEST_REQUIRES = [
+    'pytest==9.2.0',
+]
+
+setuptools.setup(
+    name='gin-triggers',
+    version='0.1.0',
+    description='gin-configurable training triggers for TF-Agents',
+    python_requires='>=3.11,<3.12',
+    packages=setuptools.find_packages(include=['triggers*', 'train_eval*', 'configs*']),
+    package_data={'configs': ['*.gin', 'fragments/*.gin']},
+    install_requires=INSTALL_REQUIRES,
+    extras_require={'test': TEST_REQUIRES},
+)

@@ -1,0 +1,64 @@
+"""Copies a `tf.train.Checkpoint`'s values now, to write them to disk later.
+
+`tf.train.Checkpoint.write` reads the variables while it writes, so a write on
+another thread sees whatever training has done meanwhile. Here the caller takes
+a `Snapshot` (a NumPy copy of every value plus the object graph) at the step it
+names, and any thread can `write` it later: the files are the ones
+`Checkpoint.write` makes, and restore into the same objects.
+"""
+
+import dataclasses
+import os
+from typing import Dict
+
+import numpy as np
+import tensorflow as tf
+
+
+@dataclasses.dataclass(frozen=True)
+class Snapshot:
+  """Checkpoint key -> value copied from the variables at one moment."""
+  values: Dict[str, np.ndarray]
+
+  @property
+  def nbytes(self) -> int:
+    """Bytes held by the copied values."""
+    return sum(value.nbytes for value in self.values.values())
+
+
+def take(checkpoint: tf.train.Checkpoint) -> Snapshot:
+  """Copies the value of every object `checkpoint` would save.
+
+  Raises:
+    NotImplementedError: the checkpoint holds something other than plain
+      tensors (a registered saver or a sliced variable), which this copy
+      cannot represent.
+  """
+  # The public API reads and writes in one call; this is the same gathering
+  # step `Checkpoint.write` runs first (TensorFlow 2.15, pinned in setup.py).
+  serialized, _, registered_savers, _ = (
+      checkpoint._saver._gather_serialized_tensors(None))  # pylint: disable=protected-access
+  if registered_savers:
+    raise NotImplementedError(
+        f'Cannot snapshot objects with registered savers: {registered_savers}')
+  values = {}
+  for tensors in serialized.values():
+    for key, tensor in tensors.items():
+      if isinstance(tensor, dict):
+        raise NotImplementedError(f'Cannot snapshot sliced variable {key!r}.')
+      if hasattr(tensor, 'tensor'):  # A SaveSpec that reads on demand.
+        tensor = tensor.tensor
+      values[key] = np.array(tensor, copy=True)
+  return Snapshot(values)
+
+
+def write(snapshot: Snapshot, file_prefix: str) -> None:
+  """Writes `snapshot` as `file_prefix.index` and `file_prefix.data-*`."""
+  names = sorted(snapshot.values)
+  tf.io.gfile.makedirs(os.path.dirname(file_prefix))
+  with tf.device('/cpu:0'):
+    tf.raw_ops.SaveV2(
+        prefix=file_prefix,
+        tensor_names=names,
+        shape_and_slices=[''] * len(names),
+        tensors=[tf.constant(snapshot.values[name]) for name in names])
