@@ -1,0 +1,255 @@
+"""CheckpointWriter: atomic publication, consistent async writes, failures."""
+
+import errno
+import os
+import threading
+import time
+from unittest import mock
+
+from absl.testing import absltest
+from absl.testing import parameterized
+import numpy as np
+import tensorflow as tf
+
+import triggers
+from triggers import checkpoint_format
+from triggers import checkpoint_writer
+from triggers import variable_snapshot
+from tests import test_case
+
+
+def make_checkpoint():
+  """A checkpoint of one weight matrix and a step counter."""
+  module = tf.Module()
+  module.weights = tf.Variable(np.zeros((64, 64), np.float32))
+  step = tf.Variable(0, dtype=tf.int64)
+  return tf.train.Checkpoint(policy=module, train_step=step), module, step
+
+
+def read_checkpoint(path):
+  """(weights, train_step) stored in the checkpoint directory `path`."""
+  reader = tf.train.load_checkpoint(checkpoint_format.variables_prefix(path))
+  return (reader.get_tensor('policy/weights/.ATTRIBUTES/VARIABLE_VALUE'),
+          reader.get_tensor('train_step/.ATTRIBUTES/VARIABLE_VALUE'))
+
+
+class GatedWrite:
+  """Replaces variable_snapshot.write: each write waits until released."""
+
+  def __init__(self, write_first=False):
+    self.real_write = variable_snapshot.write
+    self.write_first = write_first
+    self.release = threading.Event()
+    self.started = threading.Event()
+
+  def __call__(self, snapshot, file_prefix):
+    if self.write_first:
+      self.real_write(snapshot, file_prefix)
+    self.started.set()
+    self.release.wait(timeout=60)
+    if not self.write_first:
+      self.real_write(snapshot, file_prefix)
+
+
+class CheckpointWriterTest(test_case.TestCase, parameterized.TestCase):
+
+  def setUp(self):
+    super().setUp()
+    self.dir = self.create_tempdir().full_path
+    self.checkpoint, self.module, self.step = make_checkpoint()
+
+  def advance(self, step):
+    """Stands in for a train step: new weights, new counter."""
+    self.module.weights.assign(np.full((64, 64), step, np.float32))
+    self.step.assign(step)
+
+  @parameterized.parameters(False, True)
+  def test_checkpoint_holds_values_at_its_step(self, async_writes):
+    with checkpoint_writer.CheckpointWriter(
+        self.dir, self.checkpoint, async_writes=async_writes) as writer:
+      for step in (1, 2, 3):
+        self.advance(step)
+        writer.save(step)
+    written = sorted(checkpoint_format.checkpoint_step(n)
+                     for n in os.listdir(self.dir))
+    # Sync writes all; async may replace a waiting step by a newer one.
+    if not async_writes:
+      self.assertEqual(written, [1, 2, 3])
+    self.assertEqual(written[-1], 3)
+    for step in written:
+      weights, saved_step = read_checkpoint(
+          os.path.join(self.dir, checkpoint_format.checkpoint_name(step)))
+      self.assertEqual(saved_step, step)
+      self.assertAllEqual(weights, np.full((64, 64), step, np.float32))
+
+  def test_files_match_checkpoint_write(self):
+    # A snapshot written later holds what tf.train.Checkpoint.write writes.
+    self.advance(7)
+    snapshot = variable_snapshot.take(self.checkpoint)
+    self.advance(8)
+    variable_snapshot.write(snapshot, os.path.join(self.dir, 'ours', 'v'))
+    self.advance(7)
+    self.checkpoint.write(os.path.join(self.dir, 'reference', 'v'))
+    ours = tf.train.load_checkpoint(os.path.join(self.dir, 'ours', 'v'))
+    reference = tf.train.load_checkpoint(
+        os.path.join(self.dir, 'reference', 'v'))
+    self.assertEqual(ours.get_variable_to_dtype_map(),
+                     reference.get_variable_to_dtype_map())
+    for key in reference.get_variable_to_shape_map():
+      self.assertAllEqual(ours.get_tensor(key), reference.get_tensor(key))
+    # And restores into the same objects.
+    self.advance(0)
+    self.checkpoint.read(os.path.join(self.dir, 'ours', 'v')).assert_consumed()
+    self.assertEqual(int(self.step.numpy()), 7)
+
+  def test_async_newest_step_always_written_none_lost_silently(self):
+    gate = GatedWrite()
+    expected = {}
+    with mock.patch.object(variable_snapshot, 'write', gate):
+      writer = checkpoint_writer.CheckpointWriter(
+          self.dir, self.checkpoint, async_writes=True)
+      for step in range(1, 21):
+        self.advance(step)
+        writer.save(step)  # Returns at once although the writer is stuck.
+        expected[step] = np.full((64, 64), step, np.float32)
+        if step == 1:
+          self.assertTrue(gate.started.wait(timeout=30))
+      self.assertEmpty(os.listdir(self.dir))
+      gate.release.set()
+      writer.close()
+    written = sorted(checkpoint_format.checkpoint_step(n)
+                     for n in os.listdir(self.dir)
+                     if checkpoint_format.checkpoint_step(n) is not None)
+    # Step 1 was in flight; 2..19 were each replaced by a newer request; the
+    # newest, 20, was kept and written.
+    self.assertEqual(written, [1, 20])
+    self.assertEqual(writer.requested, 20)
+    self.assertEqual(writer.written, 2)
+    self.assertEqual(writer.coalesced, 18)
+    self.assertEqual(writer.requested,
+                     writer.written + writer.coalesced + writer.already_present)
+    for step in written:
+      weights, saved_step = read_checkpoint(
+          os.path.join(self.dir, checkpoint_format.checkpoint_name(step)))
+      self.assertEqual(saved_step, step)
+      self.assertAllEqual(weights, expected[step])
+
+  def test_reader_never_sees_a_checkpoint_being_written(self):
+    gate = GatedWrite(write_first=True)
+    with mock.patch.object(variable_snapshot, 'write', gate):
+      writer = checkpoint_writer.CheckpointWriter(
+          self.dir, self.checkpoint, async_writes=True)
+      self.advance(5)
+      writer.save(5)
+      self.assertTrue(gate.started.wait(timeout=30))
+      # The files are written but not yet renamed into place.
+      (name,) = os.listdir(self.dir)
+      self.assertTrue(checkpoint_format.is_temp_name(name), name)
+      self.assertIsNone(checkpoint_format.checkpoint_step(name))
+      self.assertEmpty(tf.io.gfile.glob(
+          os.path.join(self.dir, 'policy_checkpoint_*')))
+      self.assertLess(name, 'policy_checkpoint_')  # Never a sorted listing's last.
+      gate.release.set()
+      writer.flush()
+    self.assertEqual(os.listdir(self.dir), ['policy_checkpoint_0000000005'])
+
+  @parameterized.parameters(False, True)
+  def test_failed_write_is_raised_and_earlier_checkpoints_kept(self,
+                                                               async_writes):
+    writer = checkpoint_writer.CheckpointWriter(
+        self.dir, self.checkpoint, async_writes=async_writes)
+    self.advance(1)
+    writer.save(1)
+    writer.flush()
+
+    def full_disk(snapshot, file_prefix):
+      os.makedirs(os.path.dirname(file_prefix))
+      with open(file_prefix + '.index', 'wb') as f:
+        f.write(b'partial')
+      raise OSError(errno.ENOSPC, 'No space left on device')
+
+    self.advance(2)
+    with mock.patch.object(variable_snapshot, 'write', full_disk):
+      if async_writes:
+        writer.save(2)  # Fails in the background...
+        with self.assertRaisesRegex(triggers.SaveError,
+                                    'step 2.*No space left.*untouched'):
+          writer.flush()  # ...and is raised in the caller.
+      else:
+        with self.assertRaisesRegex(triggers.SaveError,
+                                    'step 2.*No space left.*untouched'):
+          writer.save(2)
+    self.assertEqual(os.listdir(self.dir), ['policy_checkpoint_0000000001'])
+    weights, _ = read_checkpoint(os.path.join(self.dir,
+                                              'policy_checkpoint_0000000001'))
+    self.assertAllEqual(weights, np.full((64, 64), 1, np.float32))
+    # The writer keeps working once the disk is fine again.
+    self.advance(3)
+    writer.save(3)
+    writer.close()
+    self.assertCountEqual(
+        os.listdir(self.dir),
+        ['policy_checkpoint_0000000001', 'policy_checkpoint_0000000003'])
+
+  @absltest.skipIf(os.geteuid() == 0, 'root ignores directory permissions')
+  def test_read_only_directory(self):
+    writer = checkpoint_writer.CheckpointWriter(self.dir, self.checkpoint)
+    self.advance(1)
+    writer.save(1)
+    os.chmod(self.dir, 0o555)
+    self.addCleanup(os.chmod, self.dir, 0o755)
+    self.advance(2)
+    with self.assertRaisesRegex(triggers.SaveError, 'step 2'):
+      writer.save(2)
+    self.assertEqual(os.listdir(self.dir), ['policy_checkpoint_0000000001'])
+
+  def test_save_after_close_is_an_error(self):
+    writer = checkpoint_writer.CheckpointWriter(self.dir, self.checkpoint,
+                                                async_writes=True)
+    writer.close()
+    writer.close()
+    with self.assertRaisesRegex(RuntimeError, 'after close'):
+      writer.save(1)
+
+
+class AsyncTriggerTest(test_case.TestCase):
+  """The trigger with async_saving: slow writer, metadata, close()."""
+
+  def test_slow_writer_keeps_each_step_consistent(self):
+    from tests import agents  # pylint: disable=g-import-not-at-top
+    agent, train_step = agents.make_agent('dqn')
+    saved_model_dir = self.create_tempdir().full_path
+    trigger = triggers.PolicySavedModelTrigger(saved_model_dir, agent,
+                                               train_step, interval=1,
+                                               async_saving=True)
+    real_write = variable_snapshot.write
+
+    def slow_write(snapshot, file_prefix):
+      time.sleep(0.05)
+      real_write(snapshot, file_prefix)
+
+    captured = {}
+    with mock.patch.object(variable_snapshot, 'write', slow_write):
+      for step in range(1, 21):
+        agents.perturb(agent, train_step, seed=step)
+        trigger(step)
+        captured[step] = {v.name: v.numpy() for v in agent.policy.variables()}
+      trigger.close()
+    steps = triggers.list_checkpoints(saved_model_dir)
+    self.assertEqual(steps[-1], 20)
+    writer = trigger.writer
+    self.assertEqual(writer.requested, 20)
+    self.assertEqual(len(steps), writer.written)
+    self.assertEqual(writer.written + writer.coalesced, 20)
+    from tf_agents.policies import policy_loader  # pylint: disable=g-import-not-at-top
+    for step in steps:
+      loaded = policy_loader.load(
+          os.path.join(saved_model_dir, 'policy'),
+          triggers.checkpoint_path(saved_model_dir, step))
+      self.assertEqual(loaded.get_train_step(), step)
+      for v in loaded.variables():
+        self.assertAllEqual(v.numpy(), captured[step][v.name])
+
+
+if __name__ == '__main__':
+  absltest.main()
