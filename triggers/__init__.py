@@ -5,6 +5,7 @@ file may say `PolicySavedModelTrigger.interval = 5000` or
 `triggers.PolicySavedModelTrigger.interval = 5000`. The classes work without gin.
 """
 
+from triggers.argument_checks import BadArgument
 from triggers.checkpoint_format import checkpoint_path
 from triggers.checkpoint_format import list_checkpoints
 from triggers.checkpoint_writer import CheckpointWriter
@@ -17,6 +18,7 @@ from triggers.saved_models import SpecMismatchError
 from triggers.step_per_second_log_trigger import StepPerSecondLogTrigger
 
 __all__ = [
+    'BadArgument',
     'CheckpointWriter',
     'IntervalTrigger',
     'PolicySavedModelTrigger',

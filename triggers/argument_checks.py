@@ -7,6 +7,18 @@ import tensorflow as tf
 from tf_agents.agents import tf_agent
 
 
+class BadArgument(Exception):
+  """Base of the errors below: an argument a user passed or bound is unusable."""
+
+
+class BadArgumentType(BadArgument, TypeError):
+  """An argument of the wrong type."""
+
+
+class BadArgumentValue(BadArgument, ValueError):
+  """An argument of the right type but an unusable value."""
+
+
 def check_int(name: str, value) -> int:
   """Returns `value` as an `int`, or raises `TypeError` naming `name`.
 
@@ -14,7 +26,7 @@ def check_int(name: str, value) -> int:
   an `int` subclass, since `interval=True` is always a mistake.
   """
   if isinstance(value, (bool, float)) or not isinstance(value, numbers.Integral):
-    raise TypeError(
+    raise BadArgumentType(
         f'{name} must be an integer, got {value!r} of type '
         f'{type(value).__name__}.')
   return int(value)
@@ -23,7 +35,7 @@ def check_int(name: str, value) -> int:
 def check_agent(agent) -> None:
   """Raises `TypeError` unless `agent` is a `tf_agents.agents.TFAgent`."""
   if not isinstance(agent, tf_agent.TFAgent):
-    raise TypeError(
+    raise BadArgumentType(
         'agent must be a tf_agents.agents.TFAgent (e.g. SacAgent, DqnAgent), '
         f'got {type(agent).__name__}.')
 
@@ -36,16 +48,16 @@ def check_train_step(train_step) -> None:
     ValueError: a variable whose shape is not scalar.
   """
   if not isinstance(train_step, tf.Variable):
-    raise TypeError(
+    raise BadArgumentType(
         'train_step must be a scalar integer tf.Variable such as '
         "tf_agents.utils.train_utils.create_train_step(), got "
         f'{type(train_step).__name__}.')
   if not train_step.dtype.is_integer:
-    raise TypeError(
+    raise BadArgumentType(
         'train_step must be a scalar integer tf.Variable, got dtype '
         f'{train_step.dtype.name}; create it with dtype=tf.int64.')
   if train_step.shape.rank != 0:
-    raise ValueError(
+    raise BadArgumentValue(
         'train_step must be a scalar integer tf.Variable, got shape '
         f'{train_step.shape}.')
 
@@ -53,16 +65,16 @@ def check_train_step(train_step) -> None:
 def ensure_writable_dir(name: str, path: str) -> None:
   """Creates directory `path` if needed, or raises `ValueError` naming `name`."""
   if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
-    raise TypeError(f'{name} must be a non-empty path, got {path!r}.')
+    raise BadArgumentType(f'{name} must be a non-empty path, got {path!r}.')
   path = os.fspath(path)
   try:
     tf.io.gfile.makedirs(path)
   except (tf.errors.OpError, OSError) as e:
-    raise ValueError(
+    raise BadArgumentValue(
         f'{name} {path!r} cannot be created ({e}); pass a directory you can '
         'write to.') from e
   if not tf.io.gfile.isdir(path):
-    raise ValueError(f'{name} {path!r} exists and is not a directory.')
+    raise BadArgumentValue(f'{name} {path!r} exists and is not a directory.')
   if '://' not in path and not os.access(path, os.W_OK | os.X_OK):
-    raise ValueError(
+    raise BadArgumentValue(
         f'{name} {path!r} is not writable; pass a directory you can write to.')

@@ -9,6 +9,8 @@ supplies everything else.
 import inspect
 from typing import Any, Callable, List, Sequence
 
+from triggers import argument_checks
+
 
 def build_triggers(factories: Sequence[Callable[..., Any]],
                    **runtime_objects: Any) -> List[Any]:
@@ -28,7 +30,7 @@ def build_triggers(factories: Sequence[Callable[..., Any]],
   triggers = []
   for factory in factories:
     if not callable(factory):
-      raise TypeError(
+      raise argument_checks.BadArgumentType(
           f'Trigger list entries must be trigger classes or gin references '
           f'such as @triggers.PolicySavedModelTrigger, got {factory!r}.')
     parameters = inspect.signature(factory).parameters

@@ -34,7 +34,7 @@ class IntervalTrigger:
     self._original_start_value = argument_checks.check_int('start', start)
     self._last_trigger_value = self._original_start_value
     if not callable(fn):
-      raise TypeError(f'fn must be callable, got {type(fn).__name__}.')
+      raise argument_checks.BadArgumentType(f'fn must be callable, got {type(fn).__name__}.')
     self._fn = fn
     if self._interval <= 0:
       logging.info(

@@ -23,7 +23,7 @@ class ReverbCheckpointTrigger(interval_trigger.IntervalTrigger):
     """
     argument_checks.check_train_step(train_step)
     if not callable(getattr(reverb_client, 'checkpoint', None)):
-      raise TypeError(
+      raise argument_checks.BadArgumentType(
           'reverb_client must be a reverb.Client (it has no checkpoint() '
           f'method), got {type(reverb_client).__name__}.')
     self._train_step = train_step

@@ -16,10 +16,11 @@ from tensorflow.core.protobuf import struct_pb2
 from tf_agents.policies import policy_saver
 from tf_agents.specs import tensor_spec
 
+from triggers import argument_checks
 from triggers import checkpoint_format
 
 
-class SpecMismatchError(ValueError):
+class SpecMismatchError(argument_checks.BadArgumentValue):
   """A directory holds a SavedModel saved for different specs."""
 
 
