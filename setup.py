@@ -12,6 +12,8 @@ INSTALL_REQUIRES = [
     'absl-py==2.5.1',
     'pybullet==3.2.7',
     'gym==0.23.0',
+    # pybullet_envs imports pkg_resources, which setuptools 81 removed.
+    'setuptools<81',
 ]
 
 TEST_REQUIRES = [
@@ -24,7 +26,10 @@ setuptools.setup(
     description='gin-configurable training triggers for TF-Agents',
     python_requires='>=3.11,<3.12',
     packages=setuptools.find_packages(include=['triggers*', 'train_eval*', 'configs*']),
-    package_data={'configs': ['*.gin', 'fragments/*.gin']},
+    package_data={'configs': ['*.gin'], 'configs.fragments': ['*.gin']},
     install_requires=INSTALL_REQUIRES,
     extras_require={'test': TEST_REQUIRES},
+    entry_points={
+        'console_scripts': ['train_eval = train_eval.train_eval:run_main'],
+    },
 )

@@ -1,0 +1,1 @@
+"""Gin fragments that experiment configs include as configs/fragments/NAME.gin."""

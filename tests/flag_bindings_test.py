@@ -1,0 +1,74 @@
+"""flags -> bindings: a table of flag values and the bindings they become."""
+
+from absl.testing import absltest
+from absl.testing import parameterized
+
+from train_eval import flag_bindings
+from tests import test_case
+
+NOT_SET = dict(interval=None, start=None, save_greedy_policy=None,
+               save_collect_policy=None, async_saving=None)
+
+
+class SaverBindingsTest(test_case.TestCase, parameterized.TestCase):
+
+  @parameterized.named_parameters(
+      ('nothing_set', {}, []),
+      ('interval', dict(interval=7), ['PolicySavedModelTrigger.interval = 7']),
+      ('start', dict(start=100), ['PolicySavedModelTrigger.start = 100']),
+      ('start_zero', dict(start=0), ['PolicySavedModelTrigger.start = 0']),
+      ('greedy_off', dict(save_greedy_policy=False),
+       ['PolicySavedModelTrigger.save_greedy_policy = False']),
+      ('collect_on', dict(save_collect_policy=True),
+       ['PolicySavedModelTrigger.save_collect_policy = True']),
+      ('async', dict(async_saving=True),
+       ['PolicySavedModelTrigger.async_saving = True']),
+      ('several_in_fixed_order', dict(async_saving=False, interval=5),
+       ['PolicySavedModelTrigger.interval = 5',
+        'PolicySavedModelTrigger.async_saving = False']),
+  )
+  def test_set_flags_become_bindings(self, values, expected):
+    self.assertEqual(flag_bindings.saver_bindings({**NOT_SET, **values}),
+                     expected)
+
+  @parameterized.parameters(0, -5)
+  def test_interval_below_one_is_refused(self, interval):
+    with self.assertRaisesRegex(ValueError,
+                                f'--interval={interval}.*at least 1'):
+      flag_bindings.saver_bindings(dict(interval=interval))
+
+
+class ConflictTest(test_case.TestCase, parameterized.TestCase):
+
+  @parameterized.named_parameters(
+      ('short_name', 'PolicySavedModelTrigger.interval = 9'),
+      ('module_name', 'triggers.PolicySavedModelTrigger.interval = 9'),
+  )
+  def test_flag_and_binding_disagreeing_is_an_error_naming_both(self, binding):
+    with self.assertRaises(flag_bindings.ConflictError) as raised:
+      flag_bindings.check_conflicts(['PolicySavedModelTrigger.interval = 7'],
+                                    [binding])
+    message = str(raised.exception)
+    self.assertIn('PolicySavedModelTrigger.interval = 7', message)
+    self.assertIn(binding, message)
+
+  @parameterized.named_parameters(
+      ('same_value', ['PolicySavedModelTrigger.interval = 7']),
+      ('other_parameter', ['PolicySavedModelTrigger.start = 3']),
+      ('other_scope', ['eval/PolicySavedModelTrigger.interval = 3']),
+      ('no_bindings', []),
+  )
+  def test_no_conflict(self, user_bindings):
+    flag_bindings.check_conflicts(['PolicySavedModelTrigger.interval = 7'],
+                                  user_bindings)
+
+  def test_malformed_binding_names_the_text(self):
+    with self.assertRaisesRegex(
+        flag_bindings.MalformedBindingError,
+        'PolicySavedModelTrigger.interval = = 7.*malformed'):
+      flag_bindings.check_conflicts(
+          [], ['PolicySavedModelTrigger.interval = = 7'])
+
+
+if __name__ == '__main__':
+  absltest.main()

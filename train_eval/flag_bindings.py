@@ -1,0 +1,108 @@
+"""Turns the policy-saver convenience flags into gin binding strings.
+
+Flags never reach the code as keyword arguments: gin gives a call-site keyword
+precedence over every binding, so a `--gin_bindings` for the same parameter
+would be silently ignored. Instead each flag the user set becomes a binding that
+is applied after the gin files, and a flag and a `--gin_bindings` that set the
+same parameter to different values is an error.
+"""
+
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from gin import config_parser
+
+TRIGGER = 'PolicySavedModelTrigger'
+
+# Flag name -> the trigger parameter it binds.
+SAVER_FLAGS = {
+    'interval': 'interval',
+    'start': 'start',
+    'save_greedy_policy': 'save_greedy_policy',
+    'save_collect_policy': 'save_collect_policy',
+    'async_saving': 'async_saving',
+}
+
+
+class ConflictError(ValueError):
+  """A flag and a --gin_bindings set one parameter to different values."""
+
+
+class MalformedBindingError(ValueError):
+  """A binding gin cannot parse; the message holds gin's and the text."""
+
+
+def saver_bindings(flag_values: Mapping[str, Any]) -> List[str]:
+  """Binding strings for the saver flags that were set (not None).
+
+  Args:
+    flag_values: flag name -> value; None means the user did not set it.
+
+  Returns:
+    e.g. ['PolicySavedModelTrigger.interval = 7'], in `SAVER_FLAGS` order.
+
+  Raises:
+    ValueError: `interval` below 1.
+  """
+  bindings = []
+  for flag, parameter in SAVER_FLAGS.items():
+    value = flag_values.get(flag)
+    if value is None:
+      continue
+    if flag == 'interval' and value < 1:
+      raise ValueError(
+          f'--interval={value}: the save interval must be at least 1 train '
+          'step. To disable periodic saving, bind '
+          f'{TRIGGER}.interval = 0 in a gin file.')
+    bindings.append(f'{TRIGGER}.{parameter} = {value!r}')
+  return bindings
+
+
+def _parameter_key(statement) -> Tuple[str, str, str]:
+  # 'triggers.PolicySavedModelTrigger' and 'PolicySavedModelTrigger' name the
+  # same configurable here; the short name is what gin resolves.
+  return (statement.scope or '', statement.selector.split('.')[-1],
+          statement.arg_name)
+
+
+def parse_bindings(bindings: Sequence[str]) -> Dict[Tuple[str, str, str],
+                                                     Tuple[Any, str]]:
+  """(scope, configurable, parameter) -> (value, binding text) of each binding.
+
+  Raises:
+    MalformedBindingError: gin cannot parse a binding.
+  """
+  parsed = {}
+  for text in bindings:
+    try:
+      statements = list(config_parser.ConfigParser(text, _ValuesOnly()))
+    except SyntaxError as e:
+      raise MalformedBindingError(
+          f'--gin_bindings "{text}" is malformed: {e.msg}. Expected '
+          "'configurable.parameter = value'.") from e
+    for statement in statements:
+      if isinstance(statement, config_parser.BindingStatement):
+        parsed[_parameter_key(statement)] = (statement.value, text.strip())
+  return parsed
+
+
+def check_conflicts(flag_bindings: Sequence[str],
+                    user_bindings: Optional[Sequence[str]]) -> None:
+  """Raises `ConflictError` naming both if a flag and a binding disagree."""
+  from_flags = parse_bindings(flag_bindings)
+  from_user = parse_bindings(user_bindings or ())
+  for key, (value, flag_text) in from_flags.items():
+    if key in from_user and from_user[key][0] != value:
+      raise ConflictError(
+          f'The flag binding "{flag_text}" and --gin_bindings '
+          f'"{from_user[key][1]}" set the same parameter to different values; '
+          'keep one of them.')
+
+
+class _ValuesOnly(config_parser.ParserDelegate):
+  """Parses literal values; keeps references and macros as their text."""
+
+  def configurable_reference(self, scoped_name, evaluate):
+    return ('@' + scoped_name + ('()' if evaluate else ''))
+
+  def macro(self, name):
+    return '%' + name
