@@ -28,3 +28,25 @@ run: $(INSTALLED)
 
 clean:
 	rm -rf $(VENV) runs
+
+# Bazel: the same suite under `bazel test //...`, offline, with Debian's
+# bazel-bootstrap (4.2.3) and .venv's Python (see WORKSPACE, .bazelrc). Installs
+# the Debian packages if missing, checks that every tests/*_test.py has a
+# py_test in tests/BUILD, then tests. Long tests: `bazel test //tests:NAME`.
+.PHONY: bazel-test
+BAZEL ?= /usr/bin/bazel
+BAZEL_DEBS := bazel-bootstrap bazel-rules-java bazel-platforms
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+bazel-test: $(INSTALLED)
+	@missing=; for p in $(BAZEL_DEBS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $(SUDO) apt-get install -y $$missing || \
+	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y $$missing; }; \
+	fi
+	$(PY) tools/check_bazel_tests.py
+	$(BAZEL) test //...
