@@ -6,6 +6,7 @@ from tf_agents.agents.dqn import dqn_agent
 from tf_agents.agents.sac import sac_agent
 from tf_agents.agents.sac import tanh_normal_projection_network
 from tf_agents.environments import suite_gym
+from tf_agents.metrics import py_metric
 from tf_agents.networks import actor_distribution_network
 from tf_agents.networks import q_network
 from tf_agents.specs import tensor_spec
@@ -72,3 +73,20 @@ def perturb(agent, train_step: tf.Variable, steps: int = 1, seed: int = 0):
           rng.normal(scale=0.1, size=variable.shape).astype(
               variable.dtype.as_numpy_dtype))
   train_step.assign_add(steps)
+
+
+class ConstantMetric(py_metric.PyStepMetric):
+  """A metric whose result the test sets."""
+
+  def __init__(self, name='Constant', dtype=np.float32):
+    super().__init__(name)
+    self.value = dtype(0)
+
+  def call(self, trajectory):
+    del trajectory
+
+  def reset(self):
+    self.value = type(self.value)(0)
+
+  def result(self):
+    return self.value

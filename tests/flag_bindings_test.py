@@ -6,8 +6,7 @@ from absl.testing import parameterized
 from train_eval import flag_bindings
 from tests import test_case
 
-NOT_SET = dict(interval=None, start=None, save_greedy_policy=None,
-               save_collect_policy=None, async_saving=None)
+NOT_SET = {flag: None for flag in flag_bindings.SAVER_FLAGS}
 
 
 class SaverBindingsTest(test_case.TestCase, parameterized.TestCase):
@@ -23,6 +22,18 @@ class SaverBindingsTest(test_case.TestCase, parameterized.TestCase):
        ['PolicySavedModelTrigger.save_collect_policy = True']),
       ('async', dict(async_saving=True),
        ['PolicySavedModelTrigger.async_saving = True']),
+      ('max_to_keep', dict(max_to_keep=3),
+       ['PolicySavedModelTrigger.max_to_keep = 3']),
+      ('keep_every', dict(keep_every_n_steps=10000),
+       ['PolicySavedModelTrigger.keep_every_n_steps = 10000']),
+      ('interval_secs', dict(interval_secs=600.0),
+       ['PolicySavedModelTrigger.interval_secs = 600.0']),
+      ('best_metric', dict(best_metric='AverageReturn'),
+       ["PolicySavedModelTrigger.best_metric = 'AverageReturn'"]),
+      ('best_mode', dict(best_mode='min'),
+       ["PolicySavedModelTrigger.best_mode = 'min'"]),
+      ('overwrite', dict(overwrite_existing=True),
+       ['PolicySavedModelTrigger.overwrite_existing = True']),
       ('several_in_fixed_order', dict(async_saving=False, interval=5),
        ['PolicySavedModelTrigger.interval = 5',
         'PolicySavedModelTrigger.async_saving = False']),
@@ -31,11 +42,25 @@ class SaverBindingsTest(test_case.TestCase, parameterized.TestCase):
     self.assertEqual(flag_bindings.saver_bindings({**NOT_SET, **values}),
                      expected)
 
-  @parameterized.parameters(0, -5)
-  def test_interval_below_one_is_refused(self, interval):
+  @parameterized.parameters(
+      ('interval', 0), ('interval', -5), ('max_to_keep', 0),
+      ('keep_every_n_steps', -1), ('interval_secs', 0.0))
+  def test_zero_or_below_is_refused(self, flag, value):
     with self.assertRaisesRegex(ValueError,
-                                f'--interval={interval}.*at least 1'):
-      flag_bindings.saver_bindings(dict(interval=interval))
+                                f'--{flag}={value}: must be greater than 0'):
+      flag_bindings.saver_bindings({flag: value})
+
+  def test_every_binding_parses_as_gin(self):
+    values = dict(interval=7, start=3, save_greedy_policy=True,
+                  save_collect_policy=False, async_saving=True, max_to_keep=2,
+                  keep_every_n_steps=100, interval_secs=1.5,
+                  best_metric='AverageReturn', best_mode='max',
+                  overwrite_existing=False)
+    self.assertEqual(set(values), set(flag_bindings.SAVER_FLAGS))
+    parsed = flag_bindings.parse_bindings(
+        flag_bindings.saver_bindings(values))
+    self.assertEqual(
+        {key[2]: value for key, (value, _) in parsed.items()}, values)
 
 
 class ConflictTest(test_case.TestCase, parameterized.TestCase):

@@ -6,7 +6,6 @@ from absl.testing import absltest
 from absl.testing import parameterized
 import numpy as np
 import tensorflow as tf
-from tf_agents.metrics import py_metrics
 from tf_agents.policies import greedy_policy
 from tf_agents.policies import policy_loader
 from tf_agents.policies import py_tf_eager_policy
@@ -28,26 +27,18 @@ def tree(root: str):
   return paths
 
 
+def without_manifests(paths):
+  """`paths` less our one addition to each checkpoint: its manifest.json."""
+  manifests = {p for p in paths if os.path.basename(p) == 'manifest.json'}
+  checkpoints = {p for p in paths
+                 if os.path.basename(p).startswith('policy_checkpoint_')}
+  assert {os.path.dirname(p) for p in manifests} == checkpoints, paths
+  return paths - manifests
+
+
 def variable_values(variables):
   """name -> value of each variable, for comparing a loaded policy to a live one."""
   return {v.name: v.numpy() for v in variables}
-
-
-class ConstantMetric(py_metrics.py_metric.PyStepMetric):
-  """A metric whose result the test sets."""
-
-  def __init__(self, name='Constant', dtype=np.float32):
-    super().__init__(name)
-    self.value = dtype(0)
-
-  def call(self, trajectory):
-    del trajectory
-
-  def reset(self):
-    self.value = type(self.value)(0)
-
-  def result(self):
-    return self.value
 
 
 class DirectoryTreeTest(test_case.TestCase, parameterized.TestCase):
@@ -69,7 +60,7 @@ class DirectoryTreeTest(test_case.TestCase, parameterized.TestCase):
       theirs(step)
     ours(10, force_trigger=True)
     theirs(10, force_trigger=True)
-    self.assertEqual(tree(ours_dir), tree(theirs_dir))
+    self.assertEqual(without_manifests(tree(ours_dir)), tree(theirs_dir))
     self.assertEqual(
         sorted(os.listdir(os.path.join(ours_dir, 'checkpoints'))),
         ['policy_checkpoint_%010d' % s for s in (3, 6, 9, 10)])
@@ -90,7 +81,7 @@ class DirectoryTreeTest(test_case.TestCase, parameterized.TestCase):
     train_step.assign(1)
     ours(1)
     theirs(1)
-    self.assertEqual(tree(ours_dir), tree(theirs_dir))
+    self.assertEqual(without_manifests(tree(ours_dir)), tree(theirs_dir))
 
 
 class RoundTripTest(test_case.TestCase, parameterized.TestCase):
@@ -103,7 +94,7 @@ class RoundTripTest(test_case.TestCase, parameterized.TestCase):
                                                         async_saving):
     agent, train_step = agents.make_agent(kind)
     saved_model_dir = self.create_tempdir().full_path
-    metric = ConstantMetric()
+    metric = agents.ConstantMetric()
     trigger = triggers.PolicySavedModelTrigger(
         saved_model_dir, agent, train_step, interval=2,
         async_saving=async_saving, metadata_metrics={'Constant': metric})
@@ -156,7 +147,7 @@ class RoundTripTest(test_case.TestCase, parameterized.TestCase):
   def test_metadata_and_train_step_through_saved_policy(self):
     agent, train_step = agents.make_agent('dqn')
     saved_model_dir = self.create_tempdir().full_path
-    metric = ConstantMetric(dtype=np.int64)
+    metric = agents.ConstantMetric(dtype=np.int64)
     trigger = triggers.PolicySavedModelTrigger(
         saved_model_dir, agent, train_step, interval=5,
         metadata_metrics={'EnvSteps': metric})

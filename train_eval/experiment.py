@@ -120,6 +120,9 @@ def train_eval(
       eval_actor.run_and_log()
       results = {m.name: float(m.result()) for m in eval_actor.metrics}
       logging.info('%s', progress.eval_line(step, results))
+      for trigger in trigger_list:  # e.g. best-policy export.
+        if hasattr(trigger, 'report_evaluation'):
+          trigger.report_evaluation(step, results)
       return results
 
     step = int(train_step.numpy())

@@ -20,7 +20,15 @@ SAVER_FLAGS = {
     'save_greedy_policy': 'save_greedy_policy',
     'save_collect_policy': 'save_collect_policy',
     'async_saving': 'async_saving',
+    'max_to_keep': 'max_to_keep',
+    'keep_every_n_steps': 'keep_every_n_steps',
+    'interval_secs': 'interval_secs',
+    'best_metric': 'best_metric',
+    'best_mode': 'best_mode',
+    'overwrite_existing': 'overwrite_existing',
 }
+# Flags whose value must be >= 1 when set (0 or less is a mistake, not "off").
+_POSITIVE = ('interval', 'max_to_keep', 'keep_every_n_steps', 'interval_secs')
 
 
 class ConflictError(ValueError):
@@ -48,11 +56,13 @@ def saver_bindings(flag_values: Mapping[str, Any]) -> List[str]:
     value = flag_values.get(flag)
     if value is None:
       continue
-    if flag == 'interval' and value < 1:
+    if flag in _POSITIVE and value <= 0:
       raise ValueError(
-          f'--interval={value}: the save interval must be at least 1 train '
-          'step. To disable periodic saving, bind '
-          f'{TRIGGER}.interval = 0 in a gin file.')
+          f'--{flag}={value}: must be greater than 0. To disable periodic '
+          f'saving, bind {TRIGGER}.interval = 0 in a gin file.'
+          if flag == 'interval' else
+          f'--{flag}={value}: must be greater than 0; leave it unset for '
+          "tf_agents' behaviour.")
     bindings.append(f'{TRIGGER}.{parameter} = {value!r}')
   return bindings
 

@@ -50,6 +50,27 @@ _SAVER_FLAGS = {
     'async_saving': flags.DEFINE_boolean(
         'async_saving', None, 'Write policy checkpoints on a background '
         'thread; binds PolicySavedModelTrigger.async_saving.'),
+    'max_to_keep': flags.DEFINE_integer(
+        'max_to_keep', None, 'Keep only this many newest policy checkpoints; '
+        'binds PolicySavedModelTrigger.max_to_keep.'),
+    'keep_every_n_steps': flags.DEFINE_integer(
+        'keep_every_n_steps', None, 'Never delete policy checkpoints at '
+        'multiples of this step; binds '
+        'PolicySavedModelTrigger.keep_every_n_steps.'),
+    'interval_secs': flags.DEFINE_float(
+        'interval_secs', None, 'Also save a policy checkpoint every this many '
+        'seconds; binds PolicySavedModelTrigger.interval_secs.'),
+    'best_metric': flags.DEFINE_string(
+        'best_metric', None, 'Export policies/best_policy/ when this eval '
+        'metric improves (e.g. AverageReturn); binds '
+        'PolicySavedModelTrigger.best_metric.'),
+    'best_mode': flags.DEFINE_enum(
+        'best_mode', None, ['max', 'min'], 'Whether a larger or smaller '
+        '--best_metric is better; binds PolicySavedModelTrigger.best_mode.'),
+    'overwrite_existing': flags.DEFINE_boolean(
+        'overwrite_existing', None, 'Delete policies of another agent found '
+        'in root_dir/policies instead of failing; binds '
+        'PolicySavedModelTrigger.overwrite_existing.'),
 }
 
 # Bad input: a message naming the problem, exit status 2, root_dir untouched.

@@ -6,18 +6,26 @@ file may say `PolicySavedModelTrigger.interval = 5000` or
 """
 
 from triggers.argument_checks import BadArgument
+from triggers.best_policy import BEST_POLICY_DIR
 from triggers.checkpoint_format import checkpoint_path
-from triggers.checkpoint_format import list_checkpoints
+from triggers.checkpoint_reader import latest_checkpoint
+from triggers.checkpoint_reader import list_checkpoints
+from triggers.checkpoint_reader import read_manifest
+from triggers.checkpoint_reader import reading
+from triggers.checkpoint_reader import verify_checkpoint
+from triggers.checkpoint_reader import wait_for_checkpoint
 from triggers.checkpoint_writer import CheckpointWriter
 from triggers.checkpoint_writer import SaveError
 from triggers.from_references import build_triggers
 from triggers.interval_trigger import IntervalTrigger
+from triggers.manifest import VerificationError
 from triggers.policy_saved_model_trigger import PolicySavedModelTrigger
 from triggers.reverb_checkpoint_trigger import ReverbCheckpointTrigger
 from triggers.saved_models import SpecMismatchError
 from triggers.step_per_second_log_trigger import StepPerSecondLogTrigger
 
 __all__ = [
+    'BEST_POLICY_DIR',
     'BadArgument',
     'CheckpointWriter',
     'IntervalTrigger',
@@ -26,7 +34,13 @@ __all__ = [
     'SaveError',
     'SpecMismatchError',
     'StepPerSecondLogTrigger',
+    'VerificationError',
     'build_triggers',
     'checkpoint_path',
+    'latest_checkpoint',
     'list_checkpoints',
+    'read_manifest',
+    'reading',
+    'verify_checkpoint',
+    'wait_for_checkpoint',
 ]

@@ -2,6 +2,7 @@
 
 import numbers
 import os
+from typing import Optional
 
 import tensorflow as tf
 from tf_agents.agents import tf_agent
@@ -30,6 +31,19 @@ def check_int(name: str, value) -> int:
         f'{name} must be an integer, got {value!r} of type '
         f'{type(value).__name__}.')
   return int(value)
+
+
+def check_positive_seconds(name: str, value) -> Optional[float]:
+  """Returns `value` as a float (None passes through), or raises naming `name`."""
+  if value is None:
+    return None
+  if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    raise BadArgumentType(
+        f'{name} must be a number of seconds or None, got {value!r}.')
+  if value <= 0:
+    raise BadArgumentValue(
+        f'{name} must be > 0 seconds (or None to disable), got {value}.')
+  return float(value)
 
 
 def check_agent(agent) -> None:

@@ -4,18 +4,24 @@ The caller's thread always takes the snapshot (a copy of the values at the step
 the checkpoint is named after); only the file writing moves to the background.
 While a write is in flight, newer requests replace an older waiting one (the
 newest step is always written; each replaced request is counted and logged).
+
+Each write: variables and `manifest.json` into a hidden temporary directory,
+rename into `checkpoints/`, then retention.
 """
 
 import atexit
 import os
 import threading
+import time
 import weakref
-from typing import Optional, Tuple
+from typing import Any, Mapping, NamedTuple, Optional
 
 from absl import logging
 import tensorflow as tf
 
 from triggers import checkpoint_format
+from triggers import manifest
+from triggers import retention
 from triggers import variable_snapshot
 
 
@@ -23,23 +29,38 @@ class SaveError(RuntimeError):
   """A policy checkpoint could not be written; earlier ones are untouched."""
 
 
+class _Request(NamedTuple):
+  step: int
+  snapshot: variable_snapshot.Snapshot
+  metadata: Mapping[str, Any]
+  gin_config: Optional[str]
+  wall_time: float
+
+
 class CheckpointWriter:
   """Writes `checkpoint`'s values as `checkpoints_dir/policy_checkpoint_%010d`."""
 
   def __init__(self, checkpoints_dir: str, checkpoint: tf.train.Checkpoint,
-               *, async_writes: bool = False):
+               *, async_writes: bool = False, max_to_keep: Optional[int] = None,
+               keep_every_n_steps: Optional[int] = None):
     """Creates the writer; no thread starts until the first async save.
 
     Args:
       checkpoints_dir: directory that holds the `policy_checkpoint_*` dirs.
       checkpoint: the objects to save (policy, its variables, train_step).
       async_writes: write on a background thread; default False.
+      max_to_keep: newest checkpoints kept after each write; None (default)
+        keeps all.
+      keep_every_n_steps: checkpoints at multiples of this are never deleted;
+        None (default) for none.
     """
     self._dir = checkpoints_dir
     self._checkpoint = checkpoint
     self._async = async_writes
+    self._max_to_keep = max_to_keep
+    self._keep_every_n_steps = keep_every_n_steps
     self._cond = threading.Condition()
-    self._pending: Optional[Tuple[int, variable_snapshot.Snapshot]] = None
+    self._pending: Optional[_Request] = None
     self._writing = False
     self._closed = False
     self._error: Optional[BaseException] = None
@@ -49,8 +70,14 @@ class CheckpointWriter:
     self.coalesced = 0
     self.already_present = 0
 
-  def save(self, step: int) -> None:
+  def save(self, step: int, metadata: Optional[Mapping[str, Any]] = None,
+           gin_config: Optional[str] = None) -> None:
     """Snapshots the values now and writes them as the checkpoint at `step`.
+
+    Args:
+      step: the train step; names the checkpoint.
+      metadata: name -> scalar recorded in the manifest.
+      gin_config: the operative gin config; its hash goes in the manifest.
 
     Raises:
       SaveError: this write failed (sync), or an earlier background write did.
@@ -59,19 +86,20 @@ class CheckpointWriter:
     self._raise_error()
     if self._closed:
       raise RuntimeError('CheckpointWriter.save() called after close().')
-    snapshot = variable_snapshot.take(self._checkpoint)
+    request = _Request(step, variable_snapshot.take(self._checkpoint),
+                       dict(metadata or {}), gin_config, time.time())
     self.requested += 1
     if not self._async:
-      self._write(step, snapshot)
+      self._write(request)
       return
     with self._cond:
       if self._pending is not None:
         self.coalesced += 1
         logging.info(
             'Policy checkpoint at step %d replaced by the newer step %d before '
-            'it was written (%d replaced so far).', self._pending[0], step,
+            'it was written (%d replaced so far).', self._pending.step, step,
             self.coalesced)
-      self._pending = (step, snapshot)
+      self._pending = request
       self._start_thread()
       self._cond.notify_all()
 
@@ -114,11 +142,11 @@ class CheckpointWriter:
           self._cond.wait()
         if self._pending is None:
           return
-        step, snapshot = self._pending
+        request = self._pending
         self._pending = None
         self._writing = True
       try:
-        self._write(step, snapshot)
+        self._write(request)
       except SaveError as e:
         with self._cond:
           self._error = e
@@ -127,7 +155,8 @@ class CheckpointWriter:
           self._writing = False
           self._cond.notify_all()
 
-  def _write(self, step: int, snapshot: variable_snapshot.Snapshot) -> None:
+  def _write(self, request: _Request) -> None:
+    step = request.step
     final = os.path.join(self._dir, checkpoint_format.checkpoint_name(step))
     if tf.io.gfile.exists(final):
       self.already_present += 1
@@ -135,8 +164,13 @@ class CheckpointWriter:
       return
     temp = checkpoint_format.temp_path(final)
     try:
-      variable_snapshot.write(snapshot, checkpoint_format.variables_prefix(temp))
+      variable_snapshot.write(request.snapshot,
+                              checkpoint_format.variables_prefix(temp))
+      manifest.write(temp, step, request.metadata, request.gin_config,
+                     request.wall_time)
       published = checkpoint_format.publish(temp, final)
+      if published:
+        retention.prune(self._dir, self._max_to_keep, self._keep_every_n_steps)
     except (tf.errors.OpError, OSError) as e:
       _remove_quietly(temp)
       raise SaveError(

@@ -7,8 +7,10 @@ defaults and on-disk results. On construction it exports the `policy/`,
 """
 
 import os
-from typing import Mapping, Optional, Sequence, Text, Tuple
+import time
+from typing import Callable, Mapping, Optional, Sequence, Text, Tuple
 
+from absl import logging
 import gin
 import tensorflow as tf
 from tf_agents.agents import tf_agent
@@ -17,13 +19,15 @@ from tf_agents.policies import greedy_policy
 from tf_agents.policies import policy_saver
 
 from triggers import argument_checks
+from triggers import best_policy
 from triggers import checkpoint_format
 from triggers import checkpoint_writer
 from triggers import interval_trigger
 from triggers import saved_models
 
 
-@gin.configurable(module='triggers', denylist=['agent', 'train_step'])
+@gin.configurable(module='triggers',
+                  denylist=['agent', 'train_step', 'clock'])
 class PolicySavedModelTrigger(interval_trigger.IntervalTrigger):
   """Saves the agent's policies as SavedModels, then checkpoints every `interval` steps.
 
@@ -32,7 +36,14 @@ class PolicySavedModelTrigger(interval_trigger.IntervalTrigger):
   temporary name, then renamed); an existing checkpoint is never overwritten;
   an existing SavedModel of other specs is an error; with `async_saving` the
   values are copied at the step the checkpoint is named after, newer requests
-  are never dropped, and `metadata_metrics` work.
+  are never dropped, and `metadata_metrics` work; constructed where
+  checkpoints exist, it counts its interval from the newest one. Each
+  checkpoint holds a `manifest.json`.
+
+  Keyword-only options, all off by default (tf_agents' behaviour): retention
+  (`max_to_keep`, `keep_every_n_steps`), wall-clock saving (`interval_secs`),
+  best-policy export (`best_metric`, `best_mode`, see `report_evaluation`),
+  and `overwrite_existing`.
   """
 
   def __init__(
@@ -51,6 +62,14 @@ class PolicySavedModelTrigger(interval_trigger.IntervalTrigger):
       save_greedy_policy: bool = True,
       save_collect_policy: bool = True,
       input_fn_and_spec: Optional[policy_saver.InputFnAndSpecType] = None,
+      *,
+      max_to_keep: Optional[int] = None,
+      keep_every_n_steps: Optional[int] = None,
+      interval_secs: Optional[float] = None,
+      best_metric: Optional[str] = None,
+      best_mode: str = 'max',
+      overwrite_existing: bool = False,
+      clock: Callable[[], float] = time.monotonic,
   ):
     """Exports the SavedModels and prepares the checkpoint writer.
 
@@ -76,18 +95,41 @@ class PolicySavedModelTrigger(interval_trigger.IntervalTrigger):
       save_collect_policy: export `collect_policy/`; default True.
       input_fn_and_spec: optional `(input_fn, tensor_spec)` turning
         `tensor_spec` inputs into `(time_step, policy_state)` for `action`.
+      max_to_keep: keep only this many newest checkpoints (>= 1); None (the
+        default) keeps all. The newest and those being read (see
+        `checkpoint_reader.reading`) are never deleted.
+      keep_every_n_steps: checkpoints at multiples of this many steps are
+        never deleted and do not count towards `max_to_keep`; None (default).
+      interval_secs: also save once this many seconds have passed since the
+        last save; None (default) saves by steps alone.
+      best_metric: name of an evaluation result (e.g. 'AverageReturn'); when
+        `report_evaluation` sees it improve, the greedy policy is exported to
+        `saved_model_dir/best_policy/`. None (default) disables.
+      best_mode: 'max' (default) if larger `best_metric` is better, or 'min'.
+      overwrite_existing: if `saved_model_dir` holds policies of other specs,
+        delete them and start afresh instead of raising; default False.
+      clock: seconds for `interval_secs`; injectable for tests.
 
     Raises:
-      TypeError: `agent`, `train_step`, `interval` or `start` has the wrong type.
-      ValueError: `saved_model_dir` cannot be created or written, or
-        `train_step` is not scalar.
+      TypeError: `agent`, `train_step`, `interval`, `start` or another option
+        has the wrong type.
+      ValueError: `saved_model_dir` cannot be created or written,
+        `train_step` is not scalar, or an option is out of range.
       saved_models.SpecMismatchError: `saved_model_dir` holds policies saved
-        for other specs.
+        for other specs (and not `overwrite_existing`).
     """
     argument_checks.check_agent(agent)
     argument_checks.check_train_step(train_step)
     argument_checks.check_int('interval', interval)
     argument_checks.check_int('start', start)
+    for name, value in (('max_to_keep', max_to_keep),
+                        ('keep_every_n_steps', keep_every_n_steps)):
+      if value is not None and argument_checks.check_int(name, value) < 1:
+        raise argument_checks.BadArgumentValue(
+            f'{name} must be >= 1 or None, got {value}.')
+    if best_mode not in best_policy.MODES:
+      raise argument_checks.BadArgumentValue(
+          f'best_mode must be one of {best_policy.MODES}, got {best_mode!r}.')
     argument_checks.ensure_writable_dir('saved_model_dir', saved_model_dir)
 
     self._agent = agent
@@ -103,7 +145,7 @@ class PolicySavedModelTrigger(interval_trigger.IntervalTrigger):
     else:
       raw_policy = agent.policy
       greedy = (greedy_policy.GreedyPolicy(agent.policy)
-                if save_greedy_policy else None)
+                if save_greedy_policy or best_metric else None)
 
     def build_saver(policy):
       saver = policy_saver.PolicySaver(
@@ -122,13 +164,18 @@ class PolicySavedModelTrigger(interval_trigger.IntervalTrigger):
     if save_collect_policy:
       savers.append((build_saver(agent.collect_policy),
                      checkpoint_format.COLLECT_POLICY_DIR))
+    greedy_saver = build_saver(greedy) if greedy is not None else None
     if save_greedy_policy:
-      savers.append((build_saver(greedy), checkpoint_format.GREEDY_POLICY_DIR))
+      savers.append((greedy_saver, checkpoint_format.GREEDY_POLICY_DIR))
 
     checkpoints_dir = os.path.join(saved_model_dir,
                                    checkpoint_format.CHECKPOINTS_DIR)
     checkpoint_format.remove_unpublished(saved_model_dir)
     checkpoint_format.remove_unpublished(checkpoints_dir)
+    if overwrite_existing:
+      saved_models.remove_mismatched(
+          [(saver, os.path.join(saved_model_dir, name))
+           for saver, name in savers], saved_model_dir)
     for saver, name in savers:
       saved_models.export_once(saver, os.path.join(saved_model_dir, name))
 
@@ -140,8 +187,43 @@ class PolicySavedModelTrigger(interval_trigger.IntervalTrigger):
             policy=raw_saver.policy,
             model_variables=raw_saver.policy.model_variables,
             train_step=train_step),
-        async_writes=async_saving)
-    super().__init__(interval, self._save_fn, start=start)
+        async_writes=async_saving, max_to_keep=max_to_keep,
+        keep_every_n_steps=keep_every_n_steps)
+    self._best = (
+        best_policy.BestPolicyExporter(
+            greedy_saver,
+            os.path.join(saved_model_dir, best_policy.BEST_POLICY_DIR),
+            best_metric, best_mode) if best_metric else None)
+    super().__init__(interval, self._save_fn, start=start,
+                     interval_secs=interval_secs, clock=clock)
+    self.set_start(start)
+
+  def set_start(self, start: int) -> None:
+    """Counts the next interval from `start`, or from the newest saved step if later.
+
+    So a resumed run (the Learner calls this with the restored train step)
+    neither saves a step twice nor saves below what is already on disk.
+    """
+    newest = checkpoint_format.list_checkpoints(self._saved_model_dir)
+    if newest and newest[-1] > start:
+      logging.info('Policy checkpoints exist up to step %d; saving from there.',
+                   newest[-1])
+      start = newest[-1]
+    super().set_start(start)
+
+  def report_evaluation(self, step: int,
+                        results: Mapping[str, float]) -> bool:
+    """Exports `best_policy/` if `results[best_metric]` is the best so far.
+
+    Args:
+      step: the train step the evaluation ran at.
+      results: metric name -> value, e.g. {'AverageReturn': -150.0}.
+
+    Returns:
+      True if a new best policy was exported; False otherwise or if
+      `best_metric` is None.
+    """
+    return self._best.report(step, results) if self._best else False
 
   @property
   def saved_model_dir(self) -> str:
@@ -169,6 +251,16 @@ class PolicySavedModelTrigger(interval_trigger.IntervalTrigger):
 
   def _save_fn(self) -> None:
     self._agent.post_process_policy()
+    values = {}
     for name, metric in self._metadata_metrics.items():
-      self._metadata[name].assign(metric.result())
-    self._writer.save(int(self._train_step.numpy()))
+      value = metric.result()
+      self._metadata[name].assign(value)
+      values[name] = _json_scalar(value)
+    self._writer.save(int(self._train_step.numpy()), metadata=values,
+                      gin_config=gin.operative_config_str() or None)
+
+
+def _json_scalar(value):
+  """A metric result as a plain Python number (or list) for the manifest."""
+  value = tf.convert_to_tensor(value).numpy()
+  return value.tolist() if hasattr(value, 'tolist') else value

@@ -68,6 +68,34 @@ def export_once(saver: policy_saver.PolicySaver, export_dir: str) -> bool:
   return checkpoint_format.publish(temp, export_dir)
 
 
+def remove_mismatched(savers_and_dirs, saved_model_dir: str) -> bool:
+  """Deletes every policy under `saved_model_dir` if any SavedModel's specs differ.
+
+  For `overwrite_existing=True`: the SavedModels, checkpoints and best policy
+  of another agent go; nothing is deleted when all specs match.
+
+  Returns:
+    True if something was deleted.
+  """
+  for saver, export_dir in savers_and_dirs:
+    specs_file = os.path.join(export_dir, checkpoint_format.POLICY_SPECS_FILE)
+    if not tf.io.gfile.exists(specs_file):
+      continue
+    try:
+      check_specs_match(saver, export_dir)
+    except SpecMismatchError as e:
+      logging.warning('overwrite_existing: deleting the policies in %s: %s',
+                      saved_model_dir, e)
+      for name in tf.io.gfile.listdir(saved_model_dir):
+        path = os.path.join(saved_model_dir, name.rstrip('/'))
+        if tf.io.gfile.isdir(path):
+          tf.io.gfile.rmtree(path)
+        else:
+          tf.io.gfile.remove(path)
+      return True
+  return False
+
+
 def check_specs_match(saver: policy_saver.PolicySaver, export_dir: str) -> None:
   """Raises `SpecMismatchError` unless `export_dir` was saved for `saver`'s specs."""
   expected = tensor_spec.to_proto(saved_specs(saver))
