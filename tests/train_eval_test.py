@@ -1,5 +1,6 @@
 """The train_eval binary end to end, run as a user runs it: in a subprocess."""
 
+import json
 import os
 import signal
 import subprocess
@@ -133,7 +134,8 @@ class TrainEvalBinaryTest(test_case.TestCase, parameterized.TestCase):
       process = subprocess.Popen(
           command(self.root_dir,
                   bindings=['train_eval.num_iterations = 100000',
-                            'train_eval.eval_interval = 0']),
+                            'train_eval.eval_interval = 0',
+                            'ReverbReplay.checkpoint = True']),
           cwd=self.workdir, env=binary_env(), stdout=subprocess.PIPE,
           stderr=log, text=True)
       deadline = time.monotonic() + 300
@@ -152,13 +154,31 @@ class TrainEvalBinaryTest(test_case.TestCase, parameterized.TestCase):
     learner_ckpt = os.path.join(self.root_dir, 'train', 'checkpoints',
                                 f'ckpt-{stopped_at}.index')
     self.assertTrue(os.path.exists(learner_ckpt), learner_ckpt)
+    self.assertNotEmpty(os.listdir(
+        os.path.join(self.root_dir, 'train', 'replay_buffer_checkpoints')))
 
     result = self.run_binary(
         self.root_dir, bindings=[f'train_eval.num_iterations = {stopped_at + 5}',
-                                 'train_eval.eval_interval = 0'])
+                                 'train_eval.eval_interval = 0',
+                                 'ReverbReplay.checkpoint = True'])
     self.assertIn(f'Training from step {stopped_at} to {stopped_at + 5}',
                   result.stderr)
+    # The replay table came back from its checkpoint: no initial collection.
+    self.assertNotIn('initial steps with a random policy', result.stderr)
     self.assertEqual(self.checkpoints()[-1], stopped_at + 5)
+
+  def test_retention_and_best_policy_flags(self):
+    self.run_binary(self.root_dir,
+                    flags=['--interval=10', '--max_to_keep=2',
+                           '--keep_every_n_steps=40',
+                           '--best_metric=AverageReturn'])
+    self.assertEqual(self.checkpoints(), [20, 30, 40])
+    best = os.path.join(self.root_dir, 'policies', 'best_policy')
+    with open(os.path.join(best, 'best.json')) as f:
+      record = json.load(f)
+    self.assertIn(record['step'], (0, 20, 40))
+    self.assertEqual(record['metric'], 'AverageReturn')
+    self.assertTrue(os.path.exists(os.path.join(best, 'saved_model.pb')))
 
   def test_dqn_cartpole_and_a_root_dir_of_another_agent(self):
     self.run_binary(self.root_dir, gin_files=['dqn_cartpole.gin'],

@@ -20,7 +20,7 @@ class ReverbReplay:
 
   `observer` adds trajectories from actors; `dataset_fn` samples batches for
   the Learner. With `checkpoint=True` the table is saved to
-  `root_dir/train/replay_buffer` (tf_agents' place) and restored on restart.
+  `root_dir/train/replay_buffer_checkpoints` (tf_agents' place) and restored on restart.
   """
 
   def __init__(self, collect_data_spec, root_dir: str,
