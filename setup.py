@@ -12,6 +12,7 @@ INSTALL_REQUIRES = [
     'absl-py==2.5.1',
     'pybullet==3.2.7',
     'gym==0.23.0',
+    'matplotlib==3.9.4',  # `policies plot`
     # pybullet_envs imports pkg_resources, which setuptools 81 removed.
     'setuptools<81',
 ]
@@ -25,11 +26,14 @@ setuptools.setup(
     version='0.1.0',
     description='gin-configurable training triggers for TF-Agents',
     python_requires='>=3.11,<3.12',
-    packages=setuptools.find_packages(include=['triggers*', 'train_eval*', 'configs*']),
+    packages=setuptools.find_packages(include=['triggers*', 'train_eval*', 'configs*', 'policies_tool*']),
     package_data={'configs': ['*.gin'], 'configs.fragments': ['*.gin']},
     install_requires=INSTALL_REQUIRES,
     extras_require={'test': TEST_REQUIRES},
     entry_points={
-        'console_scripts': ['train_eval = train_eval.train_eval:run_main'],
+        'console_scripts': [
+            'train_eval = train_eval.train_eval:run_main',
+            'policies = policies_tool.cli:run_main',
+        ],
     },
 )

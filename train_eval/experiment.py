@@ -114,10 +114,13 @@ def train_eval(
                                                   use_tf_function=True),
         train_step=train_step, episodes_per_run=eval_episodes,
         metrics=actor.eval_metrics(eval_episodes),
-        summary_dir=os.path.join(root_dir, EVAL_DIR))
+        summary_dir=os.path.join(root_dir, EVAL_DIR),
+        # Every evaluation is summarized, however close together.
+        summary_interval=1)
 
     def evaluate(step: int) -> Dict[str, float]:
       eval_actor.run_and_log()
+      eval_actor.summary_writer.flush()
       results = {m.name: float(m.result()) for m in eval_actor.metrics}
       logging.info('%s', progress.eval_line(step, results))
       for trigger in trigger_list:  # e.g. best-policy export.

@@ -84,7 +84,7 @@ def parse_bindings(bindings: Sequence[str]) -> Dict[Tuple[str, str, str],
   parsed = {}
   for text in bindings:
     try:
-      statements = list(config_parser.ConfigParser(text, _ValuesOnly()))
+      statements = list(config_parser.ConfigParser(text, LiteralsOnly()))
     except SyntaxError as e:
       raise MalformedBindingError(
           f'--gin_bindings "{text}" is malformed: {e.msg}. Expected '
@@ -108,8 +108,11 @@ def check_conflicts(flag_bindings: Sequence[str],
           'keep one of them.')
 
 
-class _ValuesOnly(config_parser.ParserDelegate):
-  """Parses literal values; keeps references and macros as their text."""
+class LiteralsOnly(config_parser.ParserDelegate):
+  """Parses literal values; keeps references and macros as their text.
+
+  For reading bindings without importing (or registering) the configurables.
+  """
 
   def configurable_reference(self, scoped_name, evaluate):
     return ('@' + scoped_name + ('()' if evaluate else ''))

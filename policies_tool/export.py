@@ -1,0 +1,46 @@
+"""`policies export`: a self-contained SavedModel of one checkpoint, for deployment."""
+
+import os
+import shutil
+
+import tensorflow as tf
+
+from policies_tool import run_dir as run_dir_lib
+from triggers import checkpoint_format
+
+
+def export(root_dir: str, checkpoint: str, out: str,
+           policy: str = 'greedy_policy') -> str:
+  """Writes the SavedModel of `policy` at `checkpoint` to the new directory `out`.
+
+  `tf.saved_model.load(out)` alone then gives the policy at that step, and so
+  does `policy_loader.load(out)`. (tf_agents' `materialize_saved_model` copies
+  the checkpoint files into the SavedModel instead, which fails to load when
+  the policy has metadata: the checkpoint holds it under `policy/` only.)
+  Written under a temporary name and renamed, like every save.
+
+  Raises:
+    PoliciesError: `out` exists, or the checkpoint cannot be found.
+  """
+  if os.path.exists(out):
+    raise run_dir_lib.PoliciesError(
+        f'--out={out} already exists; choose a new directory.')
+  selected = run_dir_lib.RunDir(root_dir).select(checkpoint, policy)
+  os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+  temp = checkpoint_format.temp_path(os.path.abspath(out))
+  try:
+    if selected.checkpoint:
+      loaded = tf.saved_model.load(selected.saved_model)
+      # The layout PolicySaver.save_checkpoint writes: the policy under 'policy'.
+      tf.train.Checkpoint(policy=loaded).read(
+          checkpoint_format.variables_prefix(selected.checkpoint)
+      ).assert_existing_objects_matched().expect_partial()
+      tf.saved_model.save(loaded, temp, signatures=dict(loaded.signatures))
+      shutil.copy(os.path.join(selected.saved_model,
+                               checkpoint_format.POLICY_SPECS_FILE), temp)
+    else:  # best_policy/ is self-contained already.
+      shutil.copytree(selected.saved_model, temp)
+    os.rename(temp, out)
+  finally:
+    shutil.rmtree(temp, ignore_errors=True)
+  return out

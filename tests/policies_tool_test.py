@@ -1,0 +1,141 @@
+"""The `policies` tool on a run made by a tiny config: each subcommand, and its errors."""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from absl.testing import absltest
+import numpy as np
+from PIL import Image
+import tensorflow as tf
+from tf_agents.environments import suite_gym
+from tf_agents.policies import policy_loader
+
+import policies_tool
+import triggers
+from policies_tool import listing
+from tests import test_case
+from tests import train_eval_test
+
+
+class PoliciesToolTest(test_case.TestCase):
+
+  @classmethod
+  def setUpClass(cls):
+    super().setUpClass()
+    cls.workdir = tempfile.mkdtemp()
+    cls.root_dir = os.path.join(cls.workdir, 'run')
+    result = subprocess.run(
+        train_eval_test.command(cls.root_dir,
+                                flags=['--best_metric=AverageReturn']),
+        cwd=cls.workdir, env=train_eval_test.binary_env(),
+        capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+  @classmethod
+  def tearDownClass(cls):
+    shutil.rmtree(cls.workdir, ignore_errors=True)
+    super().tearDownClass()
+
+  def test_list_matches_the_files(self):
+    rows = policies_tool.list_policies(self.root_dir)
+    self.assertEqual([r['step'] for r in rows], [20, 40])
+    saved = triggers.list_checkpoints(os.path.join(self.root_dir, 'policies'))
+    self.assertEqual([r['step'] for r in rows], saved)
+    for row in rows:
+      self.assertGreater(row['bytes'], 0)
+      self.assertIn('env_step', row['metadata'])
+      self.assertTrue(np.isfinite(row['AverageReturn']))
+    best = [r['step'] for r in rows if r['best']]
+    self.assertLessEqual(len(best), 1)
+    table = listing.format_table(rows)
+    self.assertEqual(len(table.splitlines()), 3)
+    self.assertIn('AverageReturn', table)
+
+  def test_evaluate_is_finite_and_repeatable(self):
+    first = policies_tool.evaluate(self.root_dir, 'latest', episodes=2, seed=3,
+                                   progress=None)
+    second = policies_tool.evaluate(self.root_dir, '40', episodes=2, seed=3,
+                                    progress=None)
+    self.assertEqual(first, second)
+    self.assertEqual(first['step'], 40)
+    self.assertTrue(np.isfinite(first['AverageReturn']))
+    self.assertEqual(first['AverageEpisodeLength'], 200.0)
+    best = policies_tool.evaluate(self.root_dir, 'best', episodes=1,
+                                  progress=None)
+    self.assertTrue(best['checkpoint'].startswith('best (step '))
+
+  def test_plot_writes_a_png(self):
+    out = os.path.join(self.create_tempdir().full_path, 'curves.png')
+    policies_tool.plot([self.root_dir, self.root_dir], out, labels=['a', 'b'])
+    with Image.open(out) as image:
+      self.assertEqual(image.format, 'PNG')
+      self.assertEqual(image.size, (800, 700))
+
+  def test_video_has_a_frame_per_time_step(self):
+    out = os.path.join(self.create_tempdir().full_path, 'episode.gif')
+    frames = policies_tool.record_video(self.root_dir, out, 'latest',
+                                        max_steps=15)
+    self.assertEqual(frames, 16)  # The reset, then 15 steps.
+    with Image.open(out) as image:
+      self.assertEqual(image.format, 'GIF')
+      self.assertEqual(image.n_frames, 16)
+      self.assertGreater(image.size[0], 100)
+
+  def test_export_loads_with_tf_saved_model_alone_and_acts(self):
+    out = os.path.join(self.create_tempdir().full_path, 'exported')
+    policies_tool.export(self.root_dir, '20', out)
+    exported = tf.saved_model.load(out)
+    self.assertEqual(int(exported.get_train_step()), 20)
+    policies = os.path.join(self.root_dir, 'policies')
+    reference = policy_loader.load(os.path.join(policies, 'greedy_policy'),
+                                   triggers.checkpoint_path(policies, 20))
+    env = suite_gym.load('Pendulum-v1')
+    env.seed(0)
+    time_step = env.reset()
+    batched = tf.nest.map_structure(lambda t: tf.expand_dims(t, 0), time_step)
+    self.assertAllClose(exported.action(batched, ()).action[0],
+                        reference.action(time_step).action)
+    with self.assertRaisesRegex(policies_tool.PoliciesError, 'already exists'):
+      policies_tool.export(self.root_dir, '20', out)
+
+  def test_errors(self):
+    empty = self.create_tempdir().full_path
+    with self.assertRaisesRegex(policies_tool.PoliciesError,
+                                'holds no saved policies'):
+      policies_tool.list_policies(empty)
+    with self.assertRaisesRegex(policies_tool.PoliciesError,
+                                r'No policy checkpoint at step 7.*\[20, 40\]'):
+      policies_tool.evaluate(self.root_dir, '7', episodes=1, progress=None)
+    damaged = os.path.join(self.create_tempdir().full_path, 'run')
+    shutil.copytree(self.root_dir, damaged)
+    data = os.path.join(damaged, 'policies', 'checkpoints',
+                        'policy_checkpoint_0000000040', 'variables',
+                        'variables.data-00000-of-00001')
+    with open(data, 'r+b') as f:
+      f.write(b'\0\0\0\0')
+    with self.assertRaisesRegex(policies_tool.PoliciesError,
+                                'step 40 is damaged'):
+      policies_tool.evaluate(damaged, 'latest', episodes=1, progress=None)
+
+  def test_command_line(self):
+    env = train_eval_test.binary_env()
+    listed = subprocess.run(
+        [sys.executable, '-m', 'policies_tool.cli', 'list',
+         f'--root_dir={self.root_dir}'],
+        env=env, capture_output=True, text=True, timeout=300)
+    self.assertEqual(listed.returncode, 0, listed.stderr[-2000:])
+    self.assertEqual(len(listed.stdout.strip().splitlines()), 3)
+    missing = subprocess.run(
+        [sys.executable, '-m', 'policies_tool.cli', 'evaluate',
+         f'--root_dir={self.root_dir}', '--checkpoint=99'],
+        env=env, capture_output=True, text=True, timeout=300)
+    self.assertEqual(missing.returncode, 2)
+    self.assertIn('policies: error: No policy checkpoint at step 99',
+                  missing.stderr)
+
+
+if __name__ == '__main__':
+  absltest.main()
