@@ -13,9 +13,8 @@ import numpy as np
 import triggers
 from triggers import manifest
 from tests import agents
+from tests import subprocesses
 from tests import test_case
-
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class ManifestTest(test_case.TestCase):
@@ -74,7 +73,7 @@ class ManifestTest(test_case.TestCase):
     path = triggers.checkpoint_path(self.saved_model_dir, 10)
     script = (
         'import runpy, sys\n'
-        f'm = runpy.run_path({os.path.join(REPO_ROOT, "triggers", "manifest.py")!r})\n'
+        f'm = runpy.run_path({os.path.join(subprocesses.REPO_ROOT, "triggers", "manifest.py")!r})\n'
         f'content = m["verify"]({path!r})\n'
         'assert "tensorflow" not in sys.modules, "imported TensorFlow"\n'
         'print(content["step"], content["metadata"]["env_step"])\n')

@@ -11,22 +11,13 @@ from tf_agents.policies import policy_loader
 
 import triggers
 from triggers import checkpoint_format
-
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def child_env():
-  env = dict(os.environ)
-  env['PYTHONPATH'] = os.pathsep.join(
-      [REPO_ROOT] + ([env['PYTHONPATH']] if env.get('PYTHONPATH') else []))
-  env['TF_CPP_MIN_LOG_LEVEL'] = '2'
-  return env
+from tests import subprocesses
 
 
 def start_child(saved_model_dir: str, mode: str) -> subprocess.Popen:
   return subprocess.Popen(
       [sys.executable, '-m', 'tests.save_loop', saved_model_dir, mode],
-      cwd=REPO_ROOT, env=child_env(), stdout=subprocess.PIPE,
+      cwd=subprocesses.REPO_ROOT, env=subprocesses.python_env(), stdout=subprocess.PIPE,
       stderr=subprocess.DEVNULL, text=True)
 
 

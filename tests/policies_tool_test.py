@@ -16,6 +16,7 @@ from tf_agents.policies import policy_loader
 import policies_tool
 import triggers
 from policies_tool import listing
+from tests import subprocesses
 from tests import test_case
 from tests import train_eval_test
 
@@ -30,7 +31,7 @@ class PoliciesToolTest(test_case.TestCase):
     result = subprocess.run(
         train_eval_test.command(cls.root_dir,
                                 flags=['--best_metric=AverageReturn']),
-        cwd=cls.workdir, env=train_eval_test.binary_env(),
+        cwd=cls.workdir, env=subprocesses.python_env(),
         capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
 
@@ -121,7 +122,7 @@ class PoliciesToolTest(test_case.TestCase):
       policies_tool.evaluate(damaged, 'latest', episodes=1, progress=None)
 
   def test_command_line(self):
-    env = train_eval_test.binary_env()
+    env = subprocesses.python_env()
     listed = subprocess.run(
         [sys.executable, '-m', 'policies_tool.cli', 'list',
          f'--root_dir={self.root_dir}'],

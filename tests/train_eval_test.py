@@ -14,23 +14,16 @@ from tf_agents.environments import suite_gym
 from tf_agents.policies import policy_loader
 
 import triggers
+from tests import subprocesses
 from tests import test_case
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TINY_SAC = os.path.join(REPO_ROOT, 'tests', 'testdata', 'tiny_sac_pendulum.gin')
+TINY_SAC = os.path.join(subprocesses.REPO_ROOT, 'tests', 'testdata',
+                        'tiny_sac_pendulum.gin')
 TINY_DQN_BINDINGS = [
     'train_eval.num_iterations = 30', 'train_eval.initial_collect_steps = 64',
     'train_eval.eval_interval = 0', 'ReverbReplay.batch_size = 16',
     'dqn_agent.fc_layers = (16,)', 'PolicySavedModelTrigger.interval = 10',
 ]
-
-
-def binary_env():
-  env = dict(os.environ)
-  env['PYTHONPATH'] = os.pathsep.join(
-      [REPO_ROOT] + ([env['PYTHONPATH']] if env.get('PYTHONPATH') else []))
-  env['TF_CPP_MIN_LOG_LEVEL'] = '2'
-  return env
 
 
 def command(root_dir, gin_files=(TINY_SAC,), bindings=(), flags=()):
@@ -62,7 +55,7 @@ class TrainEvalBinaryTest(test_case.TestCase, parameterized.TestCase):
 
   def run_binary(self, *args, expect_rc=0, **kwargs):
     result = subprocess.run(command(*args, **kwargs), cwd=self.workdir,
-                            env=binary_env(), capture_output=True, text=True,
+                            env=subprocesses.python_env(), capture_output=True, text=True,
                             timeout=600)
     if result.returncode != expect_rc:
       self.fail(f'exit {result.returncode}, wanted {expect_rc}\n'
@@ -136,7 +129,7 @@ class TrainEvalBinaryTest(test_case.TestCase, parameterized.TestCase):
                   bindings=['train_eval.num_iterations = 100000',
                             'train_eval.eval_interval = 0',
                             'ReverbReplay.checkpoint = True']),
-          cwd=self.workdir, env=binary_env(), stdout=subprocess.PIPE,
+          cwd=self.workdir, env=subprocesses.python_env(), stdout=subprocess.PIPE,
           stderr=log, text=True)
       deadline = time.monotonic() + 300
       while 'step = 30: loss' not in open(log_path).read():
@@ -227,7 +220,7 @@ class BadInputTest(test_case.TestCase, parameterized.TestCase):
       f.write('precious')
     before = snapshot(root_dir)
     result = subprocess.run(command(root_dir, **kwargs), cwd=workdir,
-                            env=binary_env(), capture_output=True, text=True,
+                            env=subprocesses.python_env(), capture_output=True, text=True,
                             timeout=300)
     self.assertNotEqual(result.returncode, 0)
     self.assertRegex(result.stderr, message)
@@ -236,7 +229,7 @@ class BadInputTest(test_case.TestCase, parameterized.TestCase):
 
   def test_missing_root_dir(self):
     workdir = self.create_tempdir().full_path
-    result = subprocess.run(command(None), cwd=workdir, env=binary_env(),
+    result = subprocess.run(command(None), cwd=workdir, env=subprocesses.python_env(),
                             capture_output=True, text=True, timeout=300)
     self.assertNotEqual(result.returncode, 0)
     self.assertIn('--root_dir', result.stderr)
