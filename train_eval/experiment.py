@@ -15,6 +15,7 @@ from tf_agents.train.utils import spec_utils
 from tf_agents.train.utils import train_utils
 
 import triggers
+from train_eval import background_collection
 from train_eval import environments
 from train_eval import gin_config
 from train_eval import progress
@@ -38,6 +39,8 @@ def train_eval(
     log_interval: int = 1000,
     learner_triggers: Sequence[Callable[..., Any]] = (
         triggers.PolicySavedModelTrigger, triggers.StepPerSecondLogTrigger),
+    overlapped: bool = False,
+    overlap_slack_steps: int = 4,
     stop_request: Optional[stop_signals.StopRequest] = None,
 ) -> Dict[str, Any]:
   """Trains until `train_step` reaches `num_iterations`, then saves and returns.
@@ -61,6 +64,11 @@ def train_eval(
     learner_triggers: trigger classes or gin references, called with the
       runtime objects they take (saved_model_dir, agent, train_step,
       reverb_client, metadata_metrics).
+    overlapped: collect on a background thread while the Learner trains,
+      with a Reverb rate limiter holding the sequential loop's ratio of
+      sampled to inserted items; default False (the tutorial's loop).
+    overlap_slack_steps: with `overlapped`, how many environment steps
+      collection may run ahead of or behind that ratio; default 4.
     stop_request: set by SIGTERM/SIGINT; the loop then saves and returns.
 
   Returns:
@@ -73,7 +81,12 @@ def train_eval(
   _, action_spec, time_step_spec = spec_utils.get_tensor_specs(collect_env)
   train_step = train_utils.create_train_step()
   agent = agent_fn(time_step_spec, action_spec, train_step)
-  replay = replay_lib.ReverbReplay(agent.collect_data_spec, root_dir)
+  replay = replay_lib.ReverbReplay(
+      agent.collect_data_spec, root_dir,
+      rate_limiter_fn=(lambda batch_size: background_collection.rate_limiter(
+          samples_per_insert=batch_size / collect_steps_per_iteration,
+          min_size_to_sample=initial_collect_steps,
+          error_buffer_inserts=overlap_slack_steps)) if overlapped else None)
   trigger_list = []
   try:
     env_steps = py_metrics.EnvironmentSteps()
@@ -134,9 +147,17 @@ def train_eval(
       results, evaluated_at = evaluate(step), step
     meter = progress.ProgressMeter(num_iterations, step)
     config_written = False
-    logging.info('Training from step %d to %d.', step, num_iterations)
+    logging.info('Training from step %d to %d%s.', step, num_iterations,
+                 ', collecting in the background' if overlapped else '')
+    if overlapped:
+      collector = background_collection.BackgroundCollector(
+          lambda: (collect_actor.run(), replay.flush()), replay.sample_once)
+      collector.start()
     while step < num_iterations and not stop_request.requested:
-      collect_actor.run()
+      if overlapped:
+        collector.check()
+      else:
+        collect_actor.run()
       loss_info = agent_learner.run(iterations=1)
       step = int(train_step.numpy())
       if not config_written:
@@ -148,6 +169,8 @@ def train_eval(
       if log_interval and step % log_interval == 0:
         logging.info('%s', meter.line(step, float(loss_info.loss)))
 
+    if overlapped:
+      collector.stop()
     logging.info('Saving at step %d.', step)
     # Forces every Learner trigger: policy checkpoint, Learner checkpoint and,
     # if listed, the Reverb checkpoint, all at this one step.

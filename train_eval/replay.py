@@ -1,7 +1,7 @@
 """Reverb replay: an in-process server, its table, the writer and the sampler."""
 
 import os
-from typing import Optional
+from typing import Callable, Optional
 
 import gin
 import reverb
@@ -14,7 +14,8 @@ TABLE_NAME = 'uniform_table'
 SEQUENCE_LENGTH = 2  # (s, a, r, s') transitions, as SAC and DQN train on.
 
 
-@gin.configurable(module='train_eval', denylist=['collect_data_spec', 'root_dir'])
+@gin.configurable(module='train_eval',
+                  denylist=['collect_data_spec', 'root_dir', 'rate_limiter_fn'])
 class ReverbReplay:
   """A uniform, FIFO-evicting Reverb table served in this process.
 
@@ -25,8 +26,10 @@ class ReverbReplay:
 
   def __init__(self, collect_data_spec, root_dir: str,
                capacity: int = 10000, batch_size: int = 256,
-               prefetch: int = 50, checkpoint: bool = False,
-               port: Optional[int] = None):
+               prefetch: Optional[int] = None, checkpoint: bool = False,
+               port: Optional[int] = None,
+               rate_limiter_fn: Optional[Callable[
+                   [int], reverb.rate_limiters.RateLimiter]] = None):
     """Starts the server.
 
     Args:
@@ -34,11 +37,17 @@ class ReverbReplay:
       root_dir: the experiment's root directory.
       capacity: transitions kept; the oldest are evicted. Default 10000.
       batch_size: transitions per sampled batch; default 256.
-      prefetch: batches prefetched by the dataset; default 50.
+      prefetch: batches prefetched by the dataset; None (default) is 50, the
+        tutorial's, or 2 with a rate limiter: prefetched batches are sampled
+        early, so they let collection run ahead of training by that many.
       checkpoint: save and restore the table under `root_dir`; default False.
       port: server port; None (default) picks a free one.
+      rate_limiter_fn: called with `batch_size`, returns the table's rate
+        limiter; None (default) gives MinSize(1), the tutorial's.
     """
     self.batch_size = batch_size
+    if prefetch is None:
+      prefetch = 2 if rate_limiter_fn else 50
     self._prefetch = prefetch
     self.checkpoint_dir = (
         os.path.join(root_dir, learner.TRAIN_DIR,
@@ -47,7 +56,8 @@ class ReverbReplay:
     table = reverb.Table(
         TABLE_NAME, max_size=capacity, sampler=reverb.selectors.Uniform(),
         remover=reverb.selectors.Fifo(),
-        rate_limiter=reverb.rate_limiters.MinSize(1))
+        rate_limiter=(rate_limiter_fn(batch_size) if rate_limiter_fn
+                      else reverb.rate_limiters.MinSize(1)))
     checkpointer = (reverb.checkpointers.DefaultCheckpointer(self.checkpoint_dir)
                     if self.checkpoint_dir else None)
     self.server = reverb.Server([table], port=port, checkpointer=checkpointer)
@@ -72,6 +82,18 @@ class ReverbReplay:
     return self.buffer.as_dataset(
         sample_batch_size=self.batch_size,
         num_steps=SEQUENCE_LENGTH).prefetch(self._prefetch)
+
+  def flush(self) -> None:
+    """Blocks until the observer's items are in the table.
+
+    Items are otherwise queued in the writer until an episode ends, so a rate
+    limiter would hold collection back only once per episode.
+    """
+    self.observer.flush()
+
+  def sample_once(self) -> None:
+    """Samples one item (e.g. to let a rate-limited insert through)."""
+    next(iter(self.client.sample(TABLE_NAME, num_samples=1)))
 
   def checkpoint_now(self) -> Optional[str]:
     """Checkpoints the table if `checkpoint` was set; returns the path."""
