@@ -79,9 +79,10 @@ def check(root):
   for name in sorted(set(tests) & set(long_tests)):
     problems.append(f'tests/BUILD: {name!r} in both TESTS and LONG_TESTS')
   for name in modules:
-    table = 'LONG_TESTS' if name.endswith(LONG_SUFFIX) else 'TESTS'
+    is_long = name.endswith(LONG_SUFFIX)
+    table, size = ('LONG_TESTS', 'large') if is_long else ('TESTS', 'medium')
     if name not in tests and name not in long_tests:
-      problems.append(f'tests/{name}.py: no py_test; add "{name}": "medium" '
+      problems.append(f'tests/{name}.py: no py_test; add "{name}": "{size}" '
                       f'to {table} in tests/BUILD')
   return problems, notes
 
