@@ -160,6 +160,17 @@ class TrainEvalBinaryTest(test_case.TestCase, parameterized.TestCase):
     self.assertNotIn('initial steps with a random policy', result.stderr)
     self.assertEqual(self.checkpoints()[-1], stopped_at + 5)
 
+  def test_seed_repeats_initialisation_and_evaluation(self):
+    lines = []
+    for name in ('a', 'b'):
+      result = self.run_binary(
+          os.path.join(self.workdir, name),
+          bindings=['train_eval.seed = 7', 'train_eval.num_iterations = 1'])
+      lines.append([l.split('] ')[-1] for l in result.stderr.splitlines()
+                    if 'step = 0: AverageReturn' in l])
+    self.assertLen(lines[0], 1)
+    self.assertEqual(lines[0], lines[1])
+
   def test_overlapped_collection_holds_the_sequential_ratio(self):
     result = self.run_binary(
         self.root_dir, bindings=['train_eval.overlapped = True',

@@ -5,6 +5,7 @@ from typing import Any, Callable, Dict, Optional, Sequence
 
 from absl import logging
 import gin
+import tensorflow as tf
 from tf_agents.metrics import py_metrics
 from tf_agents.policies import greedy_policy
 from tf_agents.policies import py_tf_eager_policy
@@ -41,6 +42,7 @@ def train_eval(
         triggers.PolicySavedModelTrigger, triggers.StepPerSecondLogTrigger),
     overlapped: bool = False,
     overlap_slack_steps: int = 4,
+    seed: Optional[int] = None,
     stop_request: Optional[stop_signals.StopRequest] = None,
 ) -> Dict[str, Any]:
   """Trains until `train_step` reaches `num_iterations`, then saves and returns.
@@ -69,6 +71,10 @@ def train_eval(
       sampled to inserted items; default False (the tutorial's loop).
     overlap_slack_steps: with `overlapped`, how many environment steps
       collection may run ahead of or behind that ratio; default 4.
+    seed: seeds Python, NumPy, TensorFlow and the environments (collect env
+      `seed`, eval env `seed + 1`); None (default) leaves them unseeded.
+      Network initialisation and evaluation episodes repeat exactly; training
+      does not, since Reverb samples with its own unseeded generator.
     stop_request: set by SIGTERM/SIGINT; the loop then saves and returns.
 
   Returns:
@@ -76,8 +82,13 @@ def train_eval(
      'checkpoints': saved policy checkpoint steps}.
   """
   stop_request = stop_request or stop_signals.StopRequest()
+  if seed is not None:
+    tf.keras.utils.set_random_seed(seed)
   collect_env = environments.load_environment()
   eval_env = environments.load_environment()
+  if seed is not None:
+    collect_env.seed(seed)
+    eval_env.seed(seed + 1)
   _, action_spec, time_step_spec = spec_utils.get_tensor_specs(collect_env)
   train_step = train_utils.create_train_step()
   agent = agent_fn(time_step_spec, action_spec, train_step)
