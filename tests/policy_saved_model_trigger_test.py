@@ -113,9 +113,17 @@ class RoundTripTest(test_case.TestCase, parameterized.TestCase):
             variables=variable_values(agent.policy.variables()),
             metric=np.float32(step * 1.5))
     trigger.close()
-    self.assertEqual(triggers.list_checkpoints(saved_model_dir), [2, 4, 6])
+    written = triggers.list_checkpoints(saved_model_dir)
+    if async_saving:
+      # A slow writer may replace a waiting step by a newer one; the newest
+      # is always written.
+      self.assertEqual(written[-1], 6)
+      self.assertContainsSubset(written, [2, 4, 6])
+    else:
+      self.assertEqual(written, [2, 4, 6])
 
-    for step, want in expected.items():
+    for step in written:
+      want = expected[step]
       checkpoint = triggers.checkpoint_path(saved_model_dir, step)
       for name in POLICY_DIRS:
         with self.subTest(step=step, policy=name):
