@@ -13,6 +13,7 @@ from typing import Dict
 
 import numpy as np
 import tensorflow as tf
+from tensorflow.python.training.saving import saveable_object
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,8 +47,8 @@ def take(checkpoint: tf.train.Checkpoint) -> Snapshot:
     for key, tensor in tensors.items():
       if isinstance(tensor, dict):
         raise NotImplementedError(f'Cannot snapshot sliced variable {key!r}.')
-      if hasattr(tensor, 'tensor'):  # A SaveSpec that reads on demand.
-        tensor = tensor.tensor
+      if isinstance(tensor, saveable_object.SaveSpec):
+        tensor = tensor.tensor  # Reads the variable now (once).
       values[key] = np.array(tensor, copy=True)
   return Snapshot(values)
 
