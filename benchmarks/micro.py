@@ -535,18 +535,17 @@ def _fire_decomposition(setup, trigger, before, n):
           tensor.tensor  # pylint: disable=pointless-statement
 
   parts = {
-      'whole fire: trigger(step)': lambda: trigger(setup.train_step.numpy()),
-      'variable_snapshot.take(checkpoint)':
+      'whole_fire': lambda: trigger(setup.train_step.numpy()),
+      'take':
           lambda: variable_snapshot.take(checkpoint),
-      '  of which checkpoint._saver._gather_serialized_tensors(None)':
+      'gather':
           lambda: checkpoint._saver._gather_serialized_tensors(None),  # pylint: disable=protected-access
-      '  of which reading and copying every gathered value once':
+      'read_each_once':
           read_each_once,
-      '  reading the SaveSpec-backed values once more (take reads them '
-      'twice: hasattr(spec, "tensor") runs the read, then spec.tensor again)':
+      'read_savespecs':
           read_savespecs,
-      'gin.operative_config_str()': gin.operative_config_str,
-      'agent.post_process_policy()': setup.agent.post_process_policy,
+      'gin_operative_config_str': gin.operative_config_str,
+      'post_process_policy': setup.agent.post_process_policy,
   }
   series = {name: common.Series() for name in parts}
   for _ in range(n):

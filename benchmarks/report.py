@@ -305,6 +305,22 @@ def _profile_row(row: Dict) -> str:
           f'{row["cumtime_ms_per_call"]:.3f} |')
 
 
+FIRE_PARTS = {
+    'whole_fire': 'whole fire: `trigger(step)`',
+    'take': '`variable_snapshot.take(checkpoint)`',
+    'gather': '&nbsp;&nbsp;of which `checkpoint._saver._gather_serialized_tensors(None)` '
+              '(rebuilds the object graph each save)',
+    'read_each_once': '&nbsp;&nbsp;of which reading and copying every gathered '
+                      'value once',
+    'read_savespecs': 'reading only the SaveSpec-backed values (what a second '
+                      'read of them costs; `take` read them twice before '
+                      'commit abfad0c)',
+    'gin_operative_config_str': '`gin.operative_config_str()` (hashed into '
+                                'manifest.json)',
+    'post_process_policy': '`agent.post_process_policy()`',
+}
+
+
 def _save_profiles(results: Dict) -> List[str]:
   """cProfile of single saves: ours and tf_agents' sync save, ours' async fire."""
   sync = (results.get('sync_save') or {}).get('profile') or {}
@@ -332,8 +348,10 @@ def _save_profiles(results: Dict) -> List[str]:
       lines += ['### ours, async fire without cProfile: the whole call and '
                 'its parts, each timed alone (ms)', '',
                 '| part | median [min–max] ms |', '|---|---|']
-      for name, summary in decomposition.items():
-        lines.append(f'| `{name}` | {_fmt(summary, 1, 3)} |')
+      for name in [n for n in FIRE_PARTS if n in decomposition] + [
+          n for n in decomposition if n not in FIRE_PARTS]:
+        lines.append(f'| {FIRE_PARTS.get(name, name)} | '
+                     f'{_fmt(decomposition[name], 1, 3)} |')
       lines.append('')
   return lines
 
