@@ -257,7 +257,15 @@ class PolicySavedModelTrigger(interval_trigger.IntervalTrigger):
       self._metadata[name].assign(value)
       values[name] = _json_scalar(value)
     self._writer.save(int(self._train_step.numpy()), metadata=values,
-                      gin_config=gin.operative_config_str() or None)
+                      gin_config_fn=_operative_config)
+
+
+def _operative_config():
+  """gin's operative config, or None if gin configured nothing."""
+  try:
+    return gin.operative_config_str() or None
+  except RuntimeError:  # Changed while read from the writer thread: retry.
+    return gin.operative_config_str() or None
 
 
 def _json_scalar(value):
