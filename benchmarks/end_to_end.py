@@ -54,8 +54,10 @@ def loop_speed(points: List[Tuple[float, int]]) -> Optional[float]:
 
 def _command(which: str, root_dir: str, iterations: int, initial_collect: int,
              log_interval: int) -> List[str]:
-  if which == 'ours':
-    return [
+  if which in ('ours', 'ours_overlapped'):
+    overlapped = (['--gin_bindings=train_eval.overlapped = True']
+                  if which == 'ours_overlapped' else [])
+    return overlapped + [
         sys.executable, '-m', 'train_eval.train_eval',
         f'--root_dir={root_dir}', '--gin_file=sac_minitaur.gin',
         f'--gin_bindings=train_eval.num_iterations = {iterations}',
@@ -102,7 +104,7 @@ def run_one(which: str, iterations: int, initial_collect: int,
 def measure(repeats: int, iterations: int, initial_collect: int,
             log_interval: int, warmup: bool = True,
             log=print) -> Dict[str, object]:
-  ours, theirs = common.Series(), common.Series()
+  ours, theirs, overlapped = common.Series(), common.Series(), common.Series()
   runs = []
   if warmup:
     # The first subprocess after the in-process measures ran slow in trials
@@ -120,13 +122,19 @@ def measure(repeats: int, iterations: int, initial_collect: int,
         f'{result["timed_steps"]} steps ({result["process_wall_s"]:.0f} s '
         'process)')
 
-  common.alternate(repeats, lambda i: run('ours', ours),
-                   lambda i: run('theirs', theirs))
+  # Three variants, their order rotated each repeat.
+  variants = [('ours', ours), ('theirs', theirs),
+              ('ours_overlapped', overlapped)]
+  for i in range(repeats):
+    for which, series in variants[i % 3:] + variants[:i % 3]:
+      run(which, series)
   return {
       'iterations': iterations, 'initial_collect_steps': initial_collect,
       'log_interval': log_interval, 'repeats': repeats,
       'ours_iterations_per_s': ours.summary(),
       'theirs_iterations_per_s': theirs.summary(),
       'ratio': common.ratio(ours.median, theirs.median),
+      'overlapped_iterations_per_s': overlapped.summary(),
+      'overlapped_ratio': common.ratio(overlapped.median, theirs.median),
       'runs': runs,
   }
