@@ -57,14 +57,14 @@ def _command(which: str, root_dir: str, iterations: int, initial_collect: int,
   if which in ('ours', 'ours_overlapped'):
     overlapped = (['--gin_bindings=train_eval.overlapped = True']
                   if which == 'ours_overlapped' else [])
-    return overlapped + [
+    return [
         sys.executable, '-m', 'train_eval.train_eval',
         f'--root_dir={root_dir}', '--gin_file=sac_minitaur.gin',
         f'--gin_bindings=train_eval.num_iterations = {iterations}',
         '--gin_bindings=train_eval.eval_interval = 0',
         f'--gin_bindings=train_eval.initial_collect_steps = {initial_collect}',
         f'--gin_bindings=train_eval.log_interval = {log_interval}',
-    ]
+    ] + overlapped
   return [
       sys.executable, '-m', 'benchmarks.tf_agents_loop',
       f'--root_dir={root_dir}', f'--num_iterations={iterations}',
