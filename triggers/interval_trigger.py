@@ -82,10 +82,11 @@ class IntervalTrigger:
     by_steps = self._interval > 0
     if not by_steps and self._interval_secs is None:
       return
-    new_value = value != self._last_trigger_value
-    due = ((force_trigger and new_value) or
-           (by_steps and value >= self._last_trigger_value + self._interval))
-    if not due and self._interval_secs is not None and new_value:
+    # `value != last` only when needed: this runs after every train step.
+    due = ((by_steps and value >= self._last_trigger_value + self._interval) or
+           (force_trigger and value != self._last_trigger_value))
+    if (not due and self._interval_secs is not None and
+        value != self._last_trigger_value):
       due = self._clock() - self._last_trigger_time >= self._interval_secs
     if due:
       self._last_trigger_value = value
