@@ -115,8 +115,10 @@ class RunDir:
 
   def verify(self, step: int) -> None:
     """Checks a checkpoint against its manifest, if it has one."""
-    if self.manifest(step):
+    try:
       triggers.verify_checkpoint(self.saved_model_dir, step)
+    except FileNotFoundError:
+      pass  # No manifest: a checkpoint tf_agents' own trigger wrote.
 
   def environment(self) -> Dict[str, str]:
     """{'env_name', 'suite'} from `operative_config.gin`.
