@@ -13,12 +13,19 @@ INSTALL_REQUIRES = [
     'pybullet==3.2.7',
     'gym==0.23.0',
     'matplotlib==3.9.4',  # `policies plot`
+    'imageio==2.38.1',  # `policies video` writes MP4 through
+    'imageio-ffmpeg==0.8.1',  # the ffmpeg binary this package ships.
     # pybullet_envs imports pkg_resources, which setuptools 81 removed.
     'setuptools<81',
 ]
 
 TEST_REQUIRES = [
     'pytest==9.2.0',
+]
+
+# `train_eval --launcher=ray`: the jobs as Ray actors across a cluster.
+RAY_REQUIRES = [
+    'ray==2.60.0',
 ]
 
 setuptools.setup(
@@ -29,7 +36,7 @@ setuptools.setup(
     packages=setuptools.find_packages(include=['triggers*', 'train_eval*', 'configs*', 'policies_tool*']),
     package_data={'configs': ['*.gin'], 'configs.fragments': ['*.gin']},
     install_requires=INSTALL_REQUIRES,
-    extras_require={'test': TEST_REQUIRES},
+    extras_require={'test': TEST_REQUIRES, 'ray': RAY_REQUIRES},
     entry_points={
         'console_scripts': [
             'train_eval = train_eval.train_eval:run_main',
