@@ -92,7 +92,8 @@ def verify(directory: str) -> Dict[str, Any]:
     FileNotFoundError: no manifest.
     VerificationError: a file is missing, extra, or differs.
   """
-  expected = read(directory)['files']
+  content = read(directory)
+  expected = content['files']
   found = _files(directory)
   problems = []
   for name in sorted(set(expected) | set(found)):
@@ -104,4 +105,4 @@ def verify(directory: str) -> Dict[str, Any]:
       problems.append(f'{name} differs from the manifest')
   if problems:
     raise VerificationError(f'{directory}: ' + '; '.join(problems))
-  return read(directory)
+  return content

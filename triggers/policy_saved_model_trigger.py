@@ -226,11 +226,6 @@ class PolicySavedModelTrigger(interval_trigger.IntervalTrigger):
     return self._best.report(step, results) if self._best else False
 
   @property
-  def saved_model_dir(self) -> str:
-    """The base directory given at construction."""
-    return self._saved_model_dir
-
-  @property
   def writer(self) -> checkpoint_writer.CheckpointWriter:
     """The checkpoint writer, with its counts of requested and written saves."""
     return self._writer

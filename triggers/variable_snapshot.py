@@ -21,11 +21,6 @@ class Snapshot:
   """Checkpoint key -> value copied from the variables at one moment."""
   values: Dict[str, np.ndarray]
 
-  @property
-  def nbytes(self) -> int:
-    """Bytes held by the copied values."""
-    return sum(value.nbytes for value in self.values.values())
-
 
 class Snapshotter:
   """Takes snapshots of one checkpoint quickly, for a trigger's many saves.
