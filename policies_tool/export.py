@@ -19,28 +19,40 @@ def export(root_dir: str, checkpoint: str, out: str,
   the policy has metadata: the checkpoint holds it under `policy/` only.)
   Written under a temporary name and renamed, like every save.
 
+  Args:
+    root_dir: a train_eval root_dir.
+    checkpoint: 'latest', 'best' or a train step.
+    out: the directory to create.
+    policy: the SavedModel the checkpoint loads into; default 'greedy_policy'.
+
+  Returns:
+    `out`.
+
   Raises:
-    PoliciesError: `out` exists, or the checkpoint cannot be found.
+    PoliciesError: `out` exists, or the checkpoint cannot be found, was
+      deleted by retention before it was leased, or is damaged.
   """
   if os.path.exists(out):
     raise run_dir_lib.PoliciesError(
         f'--out={out} already exists; choose a new directory.')
-  selected = run_dir_lib.RunDir(root_dir).select(checkpoint, policy)
-  os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-  temp = checkpoint_format.temp_path(os.path.abspath(out))
-  try:
-    if selected.checkpoint:
-      loaded = tf.saved_model.load(selected.saved_model)
-      # The layout PolicySaver.save_checkpoint writes: the policy under 'policy'.
-      tf.train.Checkpoint(policy=loaded).read(
-          checkpoint_format.variables_prefix(selected.checkpoint)
-      ).assert_existing_objects_matched().expect_partial()
-      tf.saved_model.save(loaded, temp, signatures=dict(loaded.signatures))
-      shutil.copy(os.path.join(selected.saved_model,
-                               checkpoint_format.POLICY_SPECS_FILE), temp)
-    else:  # best_policy/ is self-contained already.
-      shutil.copytree(selected.saved_model, temp)
-    os.rename(temp, out)
-  finally:
-    shutil.rmtree(temp, ignore_errors=True)
+  run = run_dir_lib.RunDir(root_dir)
+  selected = run.select(checkpoint, policy)
+  with run.reading(selected):  # Retention keeps the checkpoint meanwhile.
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    temp = checkpoint_format.temp_path(os.path.abspath(out))
+    try:
+      if selected.checkpoint:
+        loaded = tf.saved_model.load(selected.saved_model)
+        # PolicySaver.save_checkpoint's layout: the policy under 'policy'.
+        tf.train.Checkpoint(policy=loaded).read(
+            checkpoint_format.variables_prefix(selected.checkpoint)
+        ).assert_existing_objects_matched().expect_partial()
+        tf.saved_model.save(loaded, temp, signatures=dict(loaded.signatures))
+        shutil.copy(os.path.join(selected.saved_model,
+                                 checkpoint_format.POLICY_SPECS_FILE), temp)
+      else:  # best_policy/ is self-contained already.
+        shutil.copytree(selected.saved_model, temp)
+      os.rename(temp, out)
+    finally:
+      shutil.rmtree(temp, ignore_errors=True)
   return out

@@ -4,9 +4,13 @@ Only the on-disk format is used: the trigger's layout under `policies/`, the
 manifests, `best_policy/best.json`, and `operative_config.gin`.
 """
 
+import contextlib
 import dataclasses
+import errno
 import os
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
+
+from absl import logging
 
 from gin import config_parser
 
@@ -69,13 +73,15 @@ class RunDir:
   def select(self, which: str, policy: str = 'greedy_policy') -> Selected:
     """Resolves --checkpoint: 'latest', 'best' or a train step.
 
+    Reads no checkpoint files: read them inside `reading(selected)`.
+
     Args:
       which: 'latest', 'best', or a step number.
       policy: the SavedModel the checkpoint's variables go into
         ('greedy_policy', 'policy' or 'collect_policy').
 
     Raises:
-      PoliciesError: no such checkpoint, no best policy, or a damaged one.
+      PoliciesError: no such checkpoint, or no best policy.
     """
     if which == 'best':
       record = self.best()
@@ -102,16 +108,57 @@ class RunDir:
         raise PoliciesError(
             f'No policy checkpoint at step {step} in {self.root_dir}; saved '
             f'steps: {steps}.')
-    try:
-      self.verify(step)
-    except triggers.VerificationError as e:
-      raise PoliciesError(f'The checkpoint at step {step} is damaged: {e}') from e
     saved_model = os.path.join(self.saved_model_dir, policy)
     if not os.path.isdir(saved_model):
       raise PoliciesError(f'{saved_model} does not exist (saved with '
                           f'save_{policy}=False?).')
     return Selected(f'step {step}', step, saved_model,
                     triggers.checkpoint_path(self.saved_model_dir, step))
+
+  @contextlib.contextmanager
+  def reading(self, selected: Selected) -> Iterator[Selected]:
+    """Keeps retention off `selected`'s checkpoint while its files are read.
+
+    Holds `triggers.reading`'s lease, so a run still training with
+    `max_to_keep` does not delete the checkpoint, and checks the files against
+    the manifest. `best_policy/` is not a checkpoint: no lease is taken. Where
+    the lease cannot be written (a read-only run), reads without one.
+
+    Args:
+      selected: from `select`.
+
+    Yields:
+      `selected`.
+
+    Raises:
+      PoliciesError: the checkpoint was deleted after it was selected, or its
+        files do not match its manifest.
+    """
+    if selected.checkpoint is None:
+      yield selected
+      return
+    step = selected.step
+    with contextlib.ExitStack() as lease:
+      try:
+        lease.enter_context(triggers.reading(self.saved_model_dir, step))
+      except FileNotFoundError:
+        raise PoliciesError(
+            f'The checkpoint at step {step} was deleted by retention while '
+            'it was being opened (the run keeps only its newest checkpoints); '
+            f'saved steps now: {self.steps()}; pass --checkpoint=latest again.'
+        ) from None
+      except OSError as e:
+        if e.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+          raise
+        logging.warning('Cannot take a reader lease in %s (%s): reading the '
+                        'checkpoint at step %d without one.',
+                        self.saved_model_dir, e, step)
+      try:
+        self.verify(step)
+      except triggers.VerificationError as e:
+        raise PoliciesError(
+            f'The checkpoint at step {step} is damaged: {e}') from e
+      yield selected
 
   def verify(self, step: int) -> None:
     """Checks a checkpoint against its manifest, if it has one."""

@@ -1,12 +1,15 @@
 """The `policies` tool on a run made by a tiny config: each subcommand, and its errors."""
 
+import errno
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from unittest import mock
 
 from absl.testing import absltest
+from absl.testing import parameterized
 import numpy as np
 from PIL import Image
 import tensorflow as tf
@@ -16,12 +19,16 @@ from tf_agents.policies import policy_loader
 import policies_tool
 import triggers
 from policies_tool import listing
+from policies_tool import run_dir as run_dir_lib
+from triggers import retention
 from tests import subprocesses
 from tests import test_case
 from tests import train_eval_test
 
+STEPS = [10, 20, 30, 40]  # --interval=10 over the tiny config's 40 steps.
 
-class PoliciesToolTest(test_case.TestCase):
+
+class PoliciesToolTest(test_case.TestCase, parameterized.TestCase):
 
   @classmethod
   def setUpClass(cls):
@@ -30,7 +37,8 @@ class PoliciesToolTest(test_case.TestCase):
     cls.root_dir = os.path.join(cls.workdir, 'run')
     result = subprocess.run(
         train_eval_test.command(cls.root_dir,
-                                flags=['--best_metric=AverageReturn']),
+                                flags=['--best_metric=AverageReturn',
+                                       '--interval=10']),
         cwd=cls.workdir, env=subprocesses.python_env(),
         capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -40,19 +48,27 @@ class PoliciesToolTest(test_case.TestCase):
     shutil.rmtree(cls.workdir, ignore_errors=True)
     super().tearDownClass()
 
+  def copy_run(self):
+    """(root_dir, its policies/checkpoints) of a copy of the run to change."""
+    root_dir = os.path.join(self.create_tempdir().full_path, 'run')
+    shutil.copytree(self.root_dir, root_dir)
+    return root_dir, os.path.join(root_dir, 'policies', 'checkpoints')
+
   def test_list_matches_the_files(self):
     rows = policies_tool.list_policies(self.root_dir)
-    self.assertEqual([r['step'] for r in rows], [20, 40])
+    self.assertEqual([r['step'] for r in rows], STEPS)
     saved = triggers.list_checkpoints(os.path.join(self.root_dir, 'policies'))
     self.assertEqual([r['step'] for r in rows], saved)
     for row in rows:
       self.assertGreater(row['bytes'], 0)
       self.assertIn('env_step', row['metadata'])
-      self.assertTrue(np.isfinite(row['AverageReturn']))
+    # Evaluations ran at steps 0, 20 and 40.
+    self.assertTrue(np.isfinite(rows[1]['AverageReturn']))
+    self.assertTrue(np.isfinite(rows[3]['AverageReturn']))
     best = [r['step'] for r in rows if r['best']]
     self.assertLessEqual(len(best), 1)
     table = listing.format_table(rows)
-    self.assertEqual(len(table.splitlines()), 3)
+    self.assertEqual(len(table.splitlines()), 1 + len(STEPS))
     self.assertIn('AverageReturn', table)
 
   def test_evaluate_is_finite_and_repeatable(self):
@@ -102,16 +118,86 @@ class PoliciesToolTest(test_case.TestCase):
     with self.assertRaisesRegex(policies_tool.PoliciesError, 'already exists'):
       policies_tool.export(self.root_dir, '20', out)
 
+  # Retention running beside the tool, as a run still training with
+  # max_to_keep=1 would: prune() is the trigger's own deletion.
+
+  @parameterized.named_parameters(
+      ('evaluate', 'evaluate', policy_loader, 'load'),
+      ('export', 'export', tf.train.Checkpoint, 'read'))
+  def test_retention_keeps_the_checkpoint_being_read(self, command, owner,
+                                                     reads_files):
+    root_dir, checkpoints_dir = self.copy_run()
+    original = getattr(owner, reads_files)
+    deleted = []
+
+    def prune_then_read(*args, **kwargs):
+      if not deleted:
+        deleted.extend(retention.prune(checkpoints_dir, max_to_keep=1))
+      return original(*args, **kwargs)
+
+    out = os.path.join(self.create_tempdir().full_path, 'exported')
+    with mock.patch.object(owner, reads_files, prune_then_read):
+      if command == 'evaluate':
+        result = policies_tool.evaluate(root_dir, '20', episodes=1,
+                                        progress=None)
+        self.assertEqual(result['step'], 20)
+        self.assertTrue(np.isfinite(result['AverageReturn']))
+      else:
+        policies_tool.export(root_dir, '20', out)
+        self.assertEqual(int(tf.saved_model.load(out).get_train_step()), 20)
+    self.assertEqual(deleted, [10, 30])  # The leased 20 and the newest stay.
+    policies = os.path.join(root_dir, 'policies')
+    self.assertEqual(triggers.list_checkpoints(policies), [20, 40])
+    # The lease ended with the command: 20 goes now.
+    self.assertEqual(retention.prune(checkpoints_dir, max_to_keep=1), [20])
+
+  @parameterized.named_parameters(('evaluate', 'evaluate'), ('video', 'video'),
+                                  ('export', 'export'))
+  def test_checkpoint_deleted_before_the_lease_is_a_clear_error(self, command):
+    root_dir, checkpoints_dir = self.copy_run()
+    select = run_dir_lib.RunDir.select
+
+    def select_then_prune(run, *args, **kwargs):
+      selected = select(run, *args, **kwargs)
+      retention.prune(checkpoints_dir, max_to_keep=1)
+      return selected
+
+    out_dir = self.create_tempdir().full_path
+    with mock.patch.object(run_dir_lib.RunDir, 'select', select_then_prune):
+      with self.assertRaisesRegex(
+          policies_tool.PoliciesError,
+          r'checkpoint at step 20 was deleted by retention while .*saved '
+          r'steps now: \[40\]; pass --checkpoint=latest again'):
+        if command == 'evaluate':
+          policies_tool.evaluate(root_dir, '20', episodes=1, progress=None)
+        elif command == 'video':
+          policies_tool.record_video(root_dir,
+                                     os.path.join(out_dir, 'episode.gif'),
+                                     '20')
+        else:
+          policies_tool.export(root_dir, '20', os.path.join(out_dir, 'x'))
+    self.assertEmpty(os.listdir(out_dir))
+
+  def test_read_only_run_is_read_without_a_lease(self):
+    run = run_dir_lib.RunDir(self.root_dir)
+    selected = run.select('20')
+    denied = PermissionError(errno.EACCES, 'Permission denied')
+    with mock.patch.object(triggers, 'reading', side_effect=denied):
+      with self.assertLogs(level='WARNING') as logs:
+        with run.reading(selected) as reading:
+          self.assertIs(reading, selected)
+    self.assertIn('without one', logs.output[0])
+
   def test_errors(self):
     empty = self.create_tempdir().full_path
     with self.assertRaisesRegex(policies_tool.PoliciesError,
                                 'holds no saved policies'):
       policies_tool.list_policies(empty)
     with self.assertRaisesRegex(policies_tool.PoliciesError,
-                                r'No policy checkpoint at step 7.*\[20, 40\]'):
+                                r'No policy checkpoint at step 7.*'
+                                r'\[10, 20, 30, 40\]'):
       policies_tool.evaluate(self.root_dir, '7', episodes=1, progress=None)
-    damaged = os.path.join(self.create_tempdir().full_path, 'run')
-    shutil.copytree(self.root_dir, damaged)
+    damaged, _ = self.copy_run()
     data = os.path.join(damaged, 'policies', 'checkpoints',
                         'policy_checkpoint_0000000040', 'variables',
                         'variables.data-00000-of-00001')
@@ -128,7 +214,7 @@ class PoliciesToolTest(test_case.TestCase):
          f'--root_dir={self.root_dir}'],
         env=env, capture_output=True, text=True, timeout=300)
     self.assertEqual(listed.returncode, 0, listed.stderr[-2000:])
-    self.assertEqual(len(listed.stdout.strip().splitlines()), 3)
+    self.assertEqual(len(listed.stdout.strip().splitlines()), 1 + len(STEPS))
     missing = subprocess.run(
         [sys.executable, '-m', 'policies_tool.cli', 'evaluate',
          f'--root_dir={self.root_dir}', '--checkpoint=99'],
