@@ -3,8 +3,12 @@ r"""policies: inspect the policies a train_eval run saved.
   policies list     --root_dir=runs/pendulum
   policies evaluate --root_dir=runs/pendulum --checkpoint=latest --episodes=10
   policies plot     --root_dir=runs/a --root_dir=runs/b --out=curves.png
-  policies video    --root_dir=runs/pendulum --checkpoint=best --out=episode.gif
+  policies video    --root_dir=runs/pendulum --checkpoint=best --out=episode.mp4
   policies export   --root_dir=runs/pendulum --checkpoint=8000 --out=exported/
+
+video writes MP4 (H.264) or GIF, by the --out extension (.mp4 or .gif).
+evaluate, video and export lease the checkpoint while they read it, so a run
+still training with --max_to_keep does not delete it under them.
 """
 
 import sys
@@ -25,7 +29,9 @@ _CHECKPOINT = flags.DEFINE_string(
     'checkpoint', 'latest', "'latest', 'best' or a train step.")
 _EPISODES = flags.DEFINE_integer('episodes', 10, 'Episodes to evaluate.')
 _SEED = flags.DEFINE_integer('seed', 0, 'Environment seed.')
-_OUT = flags.DEFINE_string('out', None, 'Output file or directory.')
+_OUT = flags.DEFINE_string(
+    'out', None, 'plot: a .png; video: an .mp4 (H.264) or a .gif; export: a '
+    'new directory.')
 _MAX_STEPS = flags.DEFINE_integer('max_steps', None,
                                   'video: stop after this many steps.')
 _POLICY = flags.DEFINE_enum(
@@ -36,19 +42,28 @@ SUBCOMMANDS = ('list', 'evaluate', 'plot', 'video', 'export')
 
 
 def _one_root_dir() -> str:
+  """The single --root_dir; raises PoliciesError for none or several."""
   if len(_ROOT_DIR.value) != 1:
     raise run_dir_lib.PoliciesError('Give one --root_dir.')
   return _ROOT_DIR.value[0]
 
 
 def _out() -> str:
+  """--out; raises PoliciesError if missing."""
   if not _OUT.value:
     raise run_dir_lib.PoliciesError('Give --out.')
   return _OUT.value
 
 
 def run(subcommand: str) -> None:
-  """Runs one subcommand from the flags; prints its result."""
+  """Runs one subcommand from the flags; prints its result.
+
+  Args:
+    subcommand: one of SUBCOMMANDS.
+
+  Raises:
+    PoliciesError: a flag, root_dir or checkpoint the subcommand cannot use.
+  """
   if subcommand == 'list':
     print(listing.format_table(listing.list_policies(_one_root_dir())))
   elif subcommand == 'evaluate':
@@ -71,6 +86,7 @@ def run(subcommand: str) -> None:
 
 
 def main(argv) -> int:
+  """Runs `argv[1]`; returns 0, or 2 after printing a usage or PoliciesError."""
   if len(argv) != 2 or argv[1] not in SUBCOMMANDS:
     print(f'policies: error: give one subcommand of {", ".join(SUBCOMMANDS)}.'
           f'\n{__doc__}', file=sys.stderr)

@@ -10,6 +10,7 @@ from unittest import mock
 
 from absl.testing import absltest
 from absl.testing import parameterized
+import imageio
 import numpy as np
 from PIL import Image
 import tensorflow as tf
@@ -20,6 +21,7 @@ import policies_tool
 import triggers
 from policies_tool import listing
 from policies_tool import run_dir as run_dir_lib
+from policies_tool import video
 from triggers import retention
 from tests import subprocesses
 from tests import test_case
@@ -91,7 +93,31 @@ class PoliciesToolTest(test_case.TestCase, parameterized.TestCase):
       self.assertEqual(image.format, 'PNG')
       self.assertEqual(image.size, (800, 700))
 
-  def test_video_has_a_frame_per_time_step(self):
+  def rendered_size(self):
+    """(height, width) of the run's environment's frames."""
+    os.environ.setdefault('SDL_VIDEODRIVER', 'dummy')
+    env = suite_gym.load('Pendulum-v1')
+    try:
+      env.reset()
+      return env.render(mode='rgb_array').shape[:2]
+    finally:
+      env.close()
+
+  def test_mp4_video_is_h264_with_a_frame_per_time_step(self):
+    out = os.path.join(self.create_tempdir().full_path, 'episode.mp4')
+    frames = policies_tool.record_video(self.root_dir, out, 'latest',
+                                        max_steps=15)
+    self.assertEqual(frames, 16)  # The reset, then 15 steps.
+    with imageio.get_reader(out, format='FFMPEG') as reader:
+      self.assertEqual(reader.get_meta_data()['codec'], 'h264')
+      self.assertEqual(reader.count_frames(), 16)
+      read = [frame for frame in reader]
+    self.assertLen(read, 16)
+    height, width = self.rendered_size()  # Even, so kept exactly.
+    self.assertEqual(read[0].shape, (height, width, 3))
+    self.assertEqual(os.listdir(os.path.dirname(out)), ['episode.mp4'])
+
+  def test_gif_video_has_a_frame_per_time_step(self):
     out = os.path.join(self.create_tempdir().full_path, 'episode.gif')
     frames = policies_tool.record_video(self.root_dir, out, 'latest',
                                         max_steps=15)
@@ -99,7 +125,26 @@ class PoliciesToolTest(test_case.TestCase, parameterized.TestCase):
     with Image.open(out) as image:
       self.assertEqual(image.format, 'GIF')
       self.assertEqual(image.n_frames, 16)
-      self.assertGreater(image.size[0], 100)
+      height, width = self.rendered_size()
+      self.assertEqual(image.size, (width, height))
+
+  def test_odd_sized_frames_gain_one_black_row_and_column(self):
+    frame = np.full((5, 7, 3), 200, np.uint8)
+    padded = video._even_size(frame)
+    self.assertEqual(padded.shape, (6, 8, 3))
+    np.testing.assert_array_equal(padded[:5, :7], frame)
+    self.assertEqual(padded[5].max(), 0)
+    self.assertEqual(padded[:, 7].max(), 0)
+    even = np.zeros((4, 6, 3), np.uint8)
+    self.assertEqual(video._even_size(even).shape, (4, 6, 3))
+
+  @parameterized.parameters('episode.avi', 'episode', 'episode.mp4.part')
+  def test_video_of_another_format_is_an_error(self, name):
+    directory = self.create_tempdir().full_path
+    with self.assertRaisesRegex(policies_tool.PoliciesError,
+                                rf'--out=.*{name}: .*\.mp4 .*\.gif'):
+      policies_tool.record_video(self.root_dir, os.path.join(directory, name))
+    self.assertEmpty(os.listdir(directory))
 
   def test_export_loads_with_tf_saved_model_alone_and_acts(self):
     out = os.path.join(self.create_tempdir().full_path, 'exported')
@@ -172,7 +217,7 @@ class PoliciesToolTest(test_case.TestCase, parameterized.TestCase):
           policies_tool.evaluate(root_dir, '20', episodes=1, progress=None)
         elif command == 'video':
           policies_tool.record_video(root_dir,
-                                     os.path.join(out_dir, 'episode.gif'),
+                                     os.path.join(out_dir, 'episode.mp4'),
                                      '20')
         else:
           policies_tool.export(root_dir, '20', os.path.join(out_dir, 'x'))

@@ -7,6 +7,10 @@ from absl import logging
 from triggers import checkpoint_format
 
 
+class RetentionError(RuntimeError):
+  """A checkpoint was written and published, but older ones could not be deleted."""
+
+
 def steps_to_delete(steps: Iterable[int], max_to_keep: Optional[int],
                     keep_every_n_steps: Optional[int] = None,
                     protected: Set[int] = frozenset()) -> List[int]:
