@@ -44,8 +44,13 @@ def _files(directory: str) -> Dict[str, Dict[str, Any]]:
   return dict(sorted(files.items()))
 
 
+def gin_config_sha256(gin_config: Optional[str]) -> Optional[str]:
+  """The manifest's `gin_config_sha256` of an operative gin config; None if empty."""
+  return hashlib.sha256(gin_config.encode()).hexdigest() if gin_config else None
+
+
 def write(directory: str, step: int, metadata: Mapping[str, Any],
-          gin_config: Optional[str] = None,
+          gin_config_sha256: Optional[str] = None,
           wall_time: Optional[float] = None) -> Dict[str, Any]:
   """Describes the files now in `directory` in `directory/manifest.json`.
 
@@ -53,7 +58,7 @@ def write(directory: str, step: int, metadata: Mapping[str, Any],
     directory: the checkpoint directory (still under its temporary name).
     step: the train step it holds.
     metadata: name -> JSON-serialisable scalar (the metadata metrics).
-    gin_config: the operative gin config; only its SHA-256 is stored.
+    gin_config_sha256: see `gin_config_sha256`; None (default) for none.
     wall_time: seconds since the epoch; now by default.
 
   Returns:
@@ -65,8 +70,7 @@ def write(directory: str, step: int, metadata: Mapping[str, Any],
       'step': int(step),
       'wall_time': time.time() if wall_time is None else wall_time,
       'metadata': dict(metadata),
-      'gin_config_sha256': (hashlib.sha256(gin_config.encode()).hexdigest()
-                            if gin_config else None),
+      'gin_config_sha256': gin_config_sha256,
       'total_bytes': sum(f['bytes'] for f in files.values()),
       'files': files,
   }

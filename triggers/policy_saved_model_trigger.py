@@ -6,6 +6,7 @@ defaults and on-disk results. On construction it exports the `policy/`,
 `checkpoints/policy_checkpoint_%010d` (the train step) that updates any of them.
 """
 
+import operator
 import os
 import time
 from typing import Callable, Mapping, Optional, Sequence, Text, Tuple
@@ -23,6 +24,7 @@ from triggers import best_policy
 from triggers import checkpoint_format
 from triggers import checkpoint_writer
 from triggers import interval_trigger
+from triggers import manifest
 from triggers import saved_models
 
 
@@ -180,6 +182,7 @@ class PolicySavedModelTrigger(interval_trigger.IntervalTrigger):
       saved_models.export_once(saver, os.path.join(saved_model_dir, name))
 
     self._saved_model_dir = saved_model_dir
+    self._gin_config_sha256 = _GinConfigHash()
     self._writer = checkpoint_writer.CheckpointWriter(
         checkpoints_dir,
         # The objects tf_agents' PolicySaver.save_checkpoint writes.
@@ -252,15 +255,40 @@ class PolicySavedModelTrigger(interval_trigger.IntervalTrigger):
       self._metadata[name].assign(value)
       values[name] = _json_scalar(value)
     self._writer.save(int(self._train_step.numpy()), metadata=values,
-                      gin_config_fn=_operative_config)
+                      gin_config_sha256=self._gin_config_sha256())
 
 
-def _operative_config():
-  """gin's operative config, or None if gin configured nothing."""
-  try:
-    return gin.operative_config_str() or None
-  except RuntimeError:  # Changed while read from the writer thread: retry.
-    return gin.operative_config_str() or None
+class _GinConfigHash:
+  """SHA-256 of gin's operative config, formatted again only when it changed.
+
+  Formatting the config takes about 1 ms, and gin's global state is not
+  thread-safe, so the trigger calls this on its caller's thread at each save.
+  gin-config 0.5.0 (pinned in setup.py) keeps the operative config in
+  `gin.config._OPERATIVE_CONFIG`, {(scope, selector): {parameter: value}}:
+  calls of configurables only add keys and store values there, and
+  `clear_config` empties it. So the keys, their lengths, the parsed imports
+  and the identity of every value say whether the text can have changed, in
+  microseconds.
+  """
+
+  def __init__(self):
+    self._structure = None
+    self._values = ()
+    self._sha256 = None
+
+  def __call__(self) -> Optional[str]:
+    """The hash (see `manifest.gin_config_sha256`); None if gin recorded nothing."""
+    config = gin.config._OPERATIVE_CONFIG  # pylint: disable=protected-access
+    with gin.config._OPERATIVE_CONFIG_LOCK:  # pylint: disable=protected-access
+      structure = (len(gin.config._IMPORTS),  # pylint: disable=protected-access
+                   [(key, len(parameters)) for key, parameters in config.items()])
+      values = [value for parameters in config.values()
+                for value in parameters.values()]
+    if (structure != self._structure or
+        not all(map(operator.is_, values, self._values))):
+      self._sha256 = manifest.gin_config_sha256(gin.operative_config_str())
+      self._structure, self._values = structure, values
+    return self._sha256
 
 
 def _json_scalar(value):
