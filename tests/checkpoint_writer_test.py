@@ -14,6 +14,7 @@ import tensorflow as tf
 import triggers
 from triggers import checkpoint_format
 from triggers import checkpoint_writer
+from triggers import manifest
 from triggers import variable_snapshot
 from tests import test_case
 
@@ -31,6 +32,37 @@ def read_checkpoint(path):
   reader = tf.train.load_checkpoint(checkpoint_format.variables_prefix(path))
   return (reader.get_tensor('policy/weights/.ATTRIBUTES/VARIABLE_VALUE'),
           reader.get_tensor('train_step/.ATTRIBUTES/VARIABLE_VALUE'))
+
+
+def close_within(test, writer, seconds=60):
+  """Calls `writer.close()` on another thread; fails `test` if it hangs.
+
+  Returns:
+    What close() raised, or None.
+  """
+  raised = []
+
+  def close():
+    try:
+      writer.close()
+    except BaseException as e:  # pylint: disable=broad-except
+      raised.append(e)
+
+  thread = threading.Thread(target=close, daemon=True)
+  thread.start()
+  thread.join(seconds)
+  test.assertFalse(thread.is_alive(), f'close() still waits after {seconds} s')
+  return raised[0] if raised else None
+
+
+def wait_until(condition, seconds=60):
+  """Polls `condition()` until true; False if `seconds` pass first."""
+  deadline = time.monotonic() + seconds
+  while not condition():
+    if time.monotonic() > deadline:
+      return False
+    time.sleep(0.01)
+  return True
 
 
 class GatedWrite:
@@ -202,6 +234,79 @@ class CheckpointWriterTest(test_case.TestCase, parameterized.TestCase):
     with self.assertRaisesRegex(triggers.SaveError, 'step 2'):
       writer.save(2)
     self.assertEqual(os.listdir(self.dir), ['policy_checkpoint_0000000001'])
+
+  def test_unexpected_background_error_is_raised_next_and_close_returns(self):
+    writer = checkpoint_writer.CheckpointWriter(self.dir, self.checkpoint,
+                                                async_writes=True)
+    with mock.patch.object(manifest, 'write',
+                           side_effect=RuntimeError('bad metadata value')):
+      self.advance(1)
+      writer.save(1)
+      self.assertTrue(wait_until(lambda: writer.failed == 1))
+    self.advance(2)
+    with self.assertRaisesRegex(triggers.SaveError,
+                                'step 1.*RuntimeError: bad metadata value'):
+      writer.save(2)  # The error of step 1; step 2 is queued all the same.
+    self.assertIsNone(close_within(self, writer))
+    self.assertEqual(checkpoint_format.list_steps(self.dir), [2])
+    self.assertEqual((writer.requested, writer.written, writer.failed),
+                     (2, 1, 1))
+    self.assertEqual([n for n in os.listdir(self.dir) if n.startswith('.')],
+                     [])
+
+  def test_dead_writer_thread_is_reported_and_nothing_waits_for_it(self):
+    gate = GatedWrite()
+
+    def die(snapshot, file_prefix):
+      gate(snapshot, file_prefix)
+      raise SystemExit  # Ends a thread quietly; escapes `except Exception`.
+
+    writer = checkpoint_writer.CheckpointWriter(self.dir, self.checkpoint,
+                                                async_writes=True)
+    with mock.patch.object(variable_snapshot, 'write', die):
+      self.advance(1)
+      writer.save(1)
+      self.assertTrue(gate.started.wait(timeout=30))
+      self.advance(2)
+      writer.save(2)  # Waits behind step 1.
+      gate.release.set()
+      error = close_within(self, writer)
+    self.assertIsInstance(error, triggers.SaveError)
+    self.assertRegex(str(error), r'step\(s\) \[1, 2\] not written.*stopped')
+    self.assertEqual(writer.failed, 2)
+    self.assertEmpty(checkpoint_format.list_steps(self.dir))
+
+  def test_next_save_after_a_dead_thread_starts_a_new_one(self):
+    writer = checkpoint_writer.CheckpointWriter(self.dir, self.checkpoint,
+                                                async_writes=True)
+    with mock.patch.object(variable_snapshot, 'write',
+                           side_effect=SystemExit):
+      self.advance(1)
+      writer.save(1)
+      self.assertTrue(wait_until(lambda: writer.failed == 1))
+    self.advance(2)
+    with self.assertRaisesRegex(triggers.SaveError, r'\[1\] not written'):
+      writer.save(2)
+    self.assertIsNone(close_within(self, writer))
+    self.assertEqual(checkpoint_format.list_steps(self.dir), [2])
+
+  def test_several_background_errors_are_all_reported(self):
+    gate = GatedWrite()
+    writer = checkpoint_writer.CheckpointWriter(self.dir, self.checkpoint,
+                                                async_writes=True)
+    with mock.patch.object(variable_snapshot, 'write', gate), \
+         mock.patch.object(manifest, 'write',
+                           side_effect=RuntimeError('no manifest')):
+      self.advance(1)
+      writer.save(1)
+      self.assertTrue(gate.started.wait(timeout=30))
+      self.advance(2)
+      writer.save(2)
+      gate.release.set()
+      error = close_within(self, writer)
+    self.assertRegex(str(error), 'step 1.*no manifest')
+    self.assertRegex(error.__notes__[0], 'step 2.*no manifest')
+    self.assertEqual(writer.failed, 2)
 
   def test_save_after_close_is_an_error(self):
     writer = checkpoint_writer.CheckpointWriter(self.dir, self.checkpoint,

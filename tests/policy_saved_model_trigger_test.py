@@ -1,9 +1,13 @@
 """PolicySavedModelTrigger against tf_agents' own trigger and loaders."""
 
+import hashlib
 import os
+import threading
+from unittest import mock
 
 from absl.testing import absltest
 from absl.testing import parameterized
+import gin
 import numpy as np
 import tensorflow as tf
 from tf_agents.policies import greedy_policy
@@ -16,6 +20,12 @@ from tests import agents
 from tests import test_case
 
 POLICY_DIRS = ('policy', 'greedy_policy', 'collect_policy')
+
+
+@gin.configurable('configured', module='gin_hash_test')
+def configured(value=0):
+  """A configurable whose binding the gin hash test changes."""
+  return value
 
 
 def tree(root: str):
@@ -167,6 +177,49 @@ class RoundTripTest(test_case.TestCase, parameterized.TestCase):
         triggers.checkpoint_path(saved_model_dir, 5))
     self.assertEqual(loaded.get_metadata(), {'EnvSteps': 1234})
     self.assertEqual(loaded.get_train_step(), 5)
+
+
+class GinConfigHashTest(test_case.TestCase):
+
+  def test_hash_follows_the_operative_config_computed_by_the_caller(self):
+    agent, train_step = agents.make_agent('dqn')
+    saved_model_dir = self.create_tempdir().full_path
+    trigger = triggers.PolicySavedModelTrigger(
+        saved_model_dir, agent, train_step, interval=1, async_saving=True)
+    real_operative_config_str = gin.operative_config_str
+    callers = []
+
+    def operative_config_str():
+      callers.append(threading.get_ident())
+      return real_operative_config_str()
+
+    def expected():
+      return hashlib.sha256(real_operative_config_str().encode()).hexdigest()
+
+    def save(step):
+      train_step.assign(step)
+      trigger(step)
+      trigger.flush()
+      return triggers.read_manifest(saved_model_dir, step)['gin_config_sha256']
+
+    with mock.patch.object(gin, 'operative_config_str', operative_config_str):
+      gin.bind_parameter('gin_hash_test.configured.value', 1)
+      configured()
+      first = save(1)
+      self.assertEqual(first, expected())
+      self.assertEqual(save(2), first)
+      self.assertLen(callers, 1, 'unchanged config formatted again')
+      gin.bind_parameter('gin_hash_test.configured.value', 2)
+      self.assertEqual(save(3), first, 'a binding not yet used is not operative')
+      configured()
+      changed = save(4)
+      self.assertNotEqual(changed, first)
+      self.assertEqual(changed, expected())
+      gin.clear_config()
+      self.assertIsNone(save(5))
+    trigger.close()
+    self.assertLen(callers, 3)
+    self.assertEqual(set(callers), {threading.get_ident()})
 
 
 class ConstructionTest(test_case.TestCase):

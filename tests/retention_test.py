@@ -1,12 +1,16 @@
 """Retention: which checkpoints are deleted, and that the rules hold on disk."""
 
+import errno
 import os
+from unittest import mock
 
 from absl.testing import absltest
 from absl.testing import parameterized
+import tensorflow as tf
 
 import triggers
 from triggers import checkpoint_format
+from triggers import checkpoint_writer
 from triggers import retention
 from tests import agents
 from tests import test_case
@@ -67,6 +71,38 @@ class PruneTest(test_case.TestCase):
     with self.assertRaisesRegex(FileNotFoundError, 'policy_checkpoint_0000000007'):
       with triggers.reading(saved_model_dir, 7):
         pass
+
+
+class RetentionFailureTest(test_case.TestCase, parameterized.TestCase):
+
+  @parameterized.parameters(False, True)
+  def test_checkpoint_written_and_retention_error_reported(self,
+                                                           async_writes):
+    saved_model_dir = self.create_tempdir().full_path
+    checkpoints_dir = os.path.join(saved_model_dir, 'checkpoints')
+    step = tf.Variable(0, dtype=tf.int64)
+    writer = checkpoint_writer.CheckpointWriter(
+        checkpoints_dir, tf.train.Checkpoint(train_step=step),
+        async_writes=async_writes, max_to_keep=1)
+    step.assign(1)
+    writer.save(1)
+    writer.flush()
+    step.assign(2)
+    denied = OSError(errno.EACCES, 'Permission denied')
+    with mock.patch.object(checkpoint_format, 'delete_checkpoints',
+                           side_effect=denied):
+      with self.assertRaisesRegex(
+          retention.RetentionError,
+          'step 2 is complete.*older checkpoints could not be deleted.*'
+          'Permission denied') as raised:
+        writer.save(2)
+        writer.flush()
+    self.assertNotIsInstance(raised.exception, triggers.SaveError)
+    self.assertEqual(triggers.list_checkpoints(saved_model_dir), [1, 2])
+    self.assertEqual(triggers.verify_checkpoint(saved_model_dir, 2)['step'], 2)
+    self.assertEqual((writer.requested, writer.written, writer.failed),
+                     (2, 2, 0))
+    writer.close()
 
 
 class TriggerRetentionTest(test_case.TestCase):
