@@ -1,6 +1,7 @@
 """The `policies` tool on a run made by a tiny config: each subcommand, and its errors."""
 
 import errno
+import json
 import os
 import shutil
 import subprocess
@@ -22,6 +23,7 @@ import triggers
 from policies_tool import listing
 from policies_tool import run_dir as run_dir_lib
 from policies_tool import video
+from triggers import best_policy
 from triggers import retention
 from tests import subprocesses
 from tests import test_case
@@ -67,11 +69,35 @@ class PoliciesToolTest(test_case.TestCase, parameterized.TestCase):
     # Evaluations ran at steps 0, 20 and 40.
     self.assertTrue(np.isfinite(rows[1]['AverageReturn']))
     self.assertTrue(np.isfinite(rows[3]['AverageReturn']))
-    best = [r['step'] for r in rows if r['best']]
-    self.assertLessEqual(len(best), 1)
+    record = best_policy.read_record(
+        os.path.join(self.root_dir, 'policies', best_policy.BEST_POLICY_DIR))
+    # The best evaluation may be the untrained step 0, which has no checkpoint.
+    self.assertEqual([r['step'] for r in rows if r['best']],
+                     [record['step']] if record['step'] in STEPS else [])
     table = listing.format_table(rows)
     self.assertEqual(len(table.splitlines()), 1 + len(STEPS))
     self.assertIn('AverageReturn', table)
+
+  @parameterized.named_parameters(('oldest', 10), ('middle', 30),
+                                  ('newest', 40), ('no_checkpoint', 0))
+  def test_list_marks_only_the_step_best_json_names(self, best_step):
+    root_dir, _ = self.copy_run()
+    record_path = os.path.join(root_dir, 'policies',
+                               best_policy.BEST_POLICY_DIR,
+                               best_policy.RECORD_FILE)
+    with open(record_path) as f:
+      record = json.load(f)
+    record['step'] = best_step
+    with open(record_path, 'w') as f:
+      json.dump(record, f)
+    rows = policies_tool.list_policies(root_dir)
+    self.assertLen(rows, len(STEPS))
+    self.assertEqual([r['step'] for r in rows if r['best']],
+                     [best_step] if best_step in STEPS else [])
+    marked = [line.split()[1] for line in
+              listing.format_table(rows).splitlines()[1:]
+              if line.lstrip().startswith('*')]
+    self.assertEqual(marked, [str(best_step)] if best_step in STEPS else [])
 
   def test_evaluate_is_finite_and_repeatable(self):
     first = policies_tool.evaluate(self.root_dir, 'latest', episodes=2, seed=3,
