@@ -27,7 +27,8 @@ _ROOT_DIR = flags.DEFINE_multi_string(
     'root_dir', [], 'A train_eval --root_dir; plot takes several.')
 _CHECKPOINT = flags.DEFINE_string(
     'checkpoint', 'latest', "'latest', 'best' or a train step.")
-_EPISODES = flags.DEFINE_integer('episodes', 10, 'Episodes to evaluate.')
+_EPISODES = flags.DEFINE_integer('episodes', 10,
+                                 'evaluate: episodes to run, at least 1.')
 _SEED = flags.DEFINE_integer('seed', 0, 'Environment seed.')
 _OUT = flags.DEFINE_string(
     'out', None, 'plot: a .png; video: an .mp4 (H.264) or a .gif; export: a '

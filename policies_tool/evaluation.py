@@ -6,6 +6,7 @@ from typing import Any, Callable, Dict, Optional, TextIO
 import numpy as np
 
 from policies_tool import environment
+from policies_tool import run_dir as run_dir_lib
 
 
 def run_episode(policy, env, max_steps: Optional[int] = None,
@@ -38,38 +39,83 @@ def run_episode(policy, env, max_steps: Optional[int] = None,
   return {'return': total, 'length': length}
 
 
+class ProgressBar:
+  """One live line on a stream: episodes done of total and the mean return.
+
+  Each update rewrites the line in place (a carriage return first); `close`
+  ends it with one newline. With no stream, nothing is written.
+  """
+
+  def __init__(self, stream: Optional[TextIO], label: str, total: int,
+               width: int = 20):
+    """Writes nothing yet.
+
+    Args:
+      stream: where the line goes, e.g. sys.stderr; None for nowhere.
+      label: what is evaluated, e.g. 'step 5000'.
+      total: episodes to run, at least 1.
+      width: characters of the bar; default 20.
+    """
+    self._stream = stream
+    self._label = label
+    self._total = total
+    self._width = width
+    self._written = 0  # Length of the line on screen; 0 if none.
+
+  def update(self, done: int, mean_return: float) -> None:
+    """Shows `done` of the total episodes and their mean return."""
+    if self._stream is None:
+      return
+    bar = '#' * (self._width * done // self._total)
+    line = (f'{self._label}: episode {done}/{self._total} '
+            f'[{bar:<{self._width}}] mean return {mean_return:.2f}')
+    # Pad over the end of a longer previous line.
+    self._stream.write('\r' + line.ljust(self._written))
+    self._stream.flush()
+    self._written = max(self._written, len(line))
+
+  def close(self) -> None:
+    """Ends the line, if one was written."""
+    if self._stream is not None and self._written:
+      self._stream.write('\n')
+      self._stream.flush()
+      self._written = 0
+
+
 def evaluate(root_dir: str, checkpoint: str = 'latest', episodes: int = 10,
              seed: int = 0, policy: str = 'greedy_policy',
-             progress: TextIO = sys.stderr) -> Dict[str, Any]:
+             progress: Optional[TextIO] = sys.stderr) -> Dict[str, Any]:
   """AverageReturn and AverageEpisodeLength over `episodes` episodes.
 
   Args:
     root_dir: a train_eval root_dir.
     checkpoint: 'latest', 'best' or a train step.
-    episodes: episodes to run; default 10.
+    episodes: episodes to run, at least 1; default 10.
     seed: environment seed; the same seed gives the same numbers.
     policy: SavedModel the checkpoint loads into; default 'greedy_policy'.
-    progress: where the progress bar goes; None for none.
+    progress: where the progress bar goes (one line, updated in place after
+      each episode); default sys.stderr; None writes nothing.
 
   Returns:
     {'checkpoint': label, 'step', 'AverageReturn', 'AverageEpisodeLength'}.
+
+  Raises:
+    PoliciesError: `episodes` < 1, or see `environment.load`.
   """
+  if episodes < 1:
+    raise run_dir_lib.PoliciesError(
+        f'--episodes={episodes}: give at least 1.')
   selected, loaded, env = environment.load(root_dir, checkpoint, policy)
+  bar = ProgressBar(progress, selected.label, episodes)
   try:
     if hasattr(env, 'seed'):
       env.seed(seed)
     results = []
-    for episode in range(episodes):
+    for done in range(1, episodes + 1):
       results.append(run_episode(loaded, env))
-      if progress:
-        done = episode + 1
-        bar = '#' * (20 * done // episodes)
-        progress.write(f'\r{selected.label}: episode {done}/{episodes} '
-                       f'[{bar:<20}]')
-        progress.flush()
-    if progress:
-      progress.write('\n')
+      bar.update(done, float(np.mean([r['return'] for r in results])))
   finally:
+    bar.close()
     env.close()
   return {
       'checkpoint': selected.label,

@@ -1,6 +1,8 @@
 """The `policies` tool on a run made by a tiny config: each subcommand, and its errors."""
 
+import contextlib
 import errno
+import io
 import json
 import os
 import shutil
@@ -20,6 +22,7 @@ from tf_agents.policies import policy_loader
 
 import policies_tool
 import triggers
+from policies_tool import evaluation
 from policies_tool import listing
 from policies_tool import run_dir as run_dir_lib
 from policies_tool import video
@@ -100,8 +103,10 @@ class PoliciesToolTest(test_case.TestCase, parameterized.TestCase):
     self.assertEqual(marked, [str(best_step)] if best_step in STEPS else [])
 
   def test_evaluate_is_finite_and_repeatable(self):
-    first = policies_tool.evaluate(self.root_dir, 'latest', episodes=2, seed=3,
-                                   progress=None)
+    with contextlib.redirect_stderr(io.StringIO()) as stderr:
+      first = policies_tool.evaluate(self.root_dir, 'latest', episodes=2,
+                                     seed=3, progress=None)
+    self.assertNotIn('episode 1/2', stderr.getvalue())  # No progress bar.
     second = policies_tool.evaluate(self.root_dir, '40', episodes=2, seed=3,
                                     progress=None)
     self.assertEqual(first, second)
@@ -111,6 +116,41 @@ class PoliciesToolTest(test_case.TestCase, parameterized.TestCase):
     best = policies_tool.evaluate(self.root_dir, 'best', episodes=1,
                                   progress=None)
     self.assertTrue(best['checkpoint'].startswith('best (step '))
+
+  def test_evaluate_progress_is_one_live_line(self):
+    progress = io.StringIO()
+    result = policies_tool.evaluate(self.root_dir, '20', episodes=3, seed=1,
+                                    progress=progress)
+    written = progress.getvalue()
+    self.assertEqual(written.count('\r'), 3)  # One update per episode.
+    self.assertEqual(written.count('\n'), 1)
+    self.assertTrue(written.endswith('\n'))
+    updates = written.rstrip('\n').split('\r')[1:]
+    for done, update in enumerate(updates, start=1):
+      self.assertStartsWith(update, f'step 20: episode {done}/3 [')
+      self.assertRegex(update, r'mean return -?\d+\.\d\d *$')
+    self.assertIn(f'mean return {result["AverageReturn"]:.2f}', updates[-1])
+    self.assertIn('[' + '#' * 20 + ']', updates[-1])
+
+  def test_progress_bar_pads_over_a_longer_line_and_none_writes_nothing(self):
+    stream = io.StringIO()
+    bar = evaluation.ProgressBar(stream, 'step 5', total=2)
+    bar.update(1, -1000.0)
+    bar.update(2, -5.0)
+    bar.close()
+    first, second = stream.getvalue().rstrip('\n').split('\r')[1:]
+    self.assertLen(second, len(first))
+    self.assertEqual(second.rstrip(), 'step 5: episode 2/2 '
+                     f'[{"#" * 20}] mean return -5.00')
+    silent = evaluation.ProgressBar(None, 'step 5', total=2)
+    silent.update(1, 0.0)
+    silent.close()  # Nothing to write to: no error.
+
+  def test_evaluate_needs_an_episode(self):
+    with self.assertRaisesRegex(policies_tool.PoliciesError,
+                                '--episodes=0: give at least 1'):
+      policies_tool.evaluate(self.root_dir, 'latest', episodes=0,
+                             progress=None)
 
   def test_plot_writes_a_png(self):
     out = os.path.join(self.create_tempdir().full_path, 'curves.png')
