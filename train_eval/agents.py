@@ -1,6 +1,6 @@
 """Agents and their networks, as in tf_agents' tutorials: SAC and DQN."""
 
-from typing import Sequence
+from typing import Sequence, Tuple
 
 import gin
 import tensorflow as tf
@@ -11,8 +11,13 @@ from tf_agents.agents.sac import sac_agent as tfa_sac_agent
 from tf_agents.agents.sac import tanh_normal_projection_network
 from tf_agents.networks import actor_distribution_network
 from tf_agents.networks import q_network
+from tf_agents.policies import greedy_policy
+from tf_agents.policies import tf_policy
+from tf_agents.train.utils import spec_utils
+from tf_agents.train.utils import train_utils
 from tf_agents.utils import common
 
+from train_eval import checks
 from train_eval import shadowed_bindings
 
 _RUNTIME = ['time_step_spec', 'action_spec', 'train_step']
@@ -49,12 +54,27 @@ def sac_agent(time_step_spec, action_spec, train_step: tf.Variable,
     gamma: discount; 0.99.
     reward_scale_factor: reward multiplier; 1.0.
   """
+  actor_fc_layers = checks.layer_sizes('sac_agent.actor_fc_layers',
+                                       actor_fc_layers)
+  critic_joint_fc_layers = checks.layer_sizes(
+      'sac_agent.critic_joint_fc_layers', critic_joint_fc_layers)
+  for name, value in (('actor_learning_rate', actor_learning_rate),
+                      ('critic_learning_rate', critic_learning_rate),
+                      ('alpha_learning_rate', alpha_learning_rate)):
+    checks.number(f'sac_agent.{name}', value, 0, low_open=True)
+  checks.number('sac_agent.target_update_tau', target_update_tau, 0, 1,
+                low_open=True)
+  checks.integer('sac_agent.target_update_period', target_update_period, 1,
+                 'train steps')
+  checks.number('sac_agent.gamma', gamma, 0, 1)
+  checks.number('sac_agent.reward_scale_factor', reward_scale_factor, 0,
+                low_open=True)
   observation_spec = time_step_spec.observation
   actor_net = shadowed_bindings.call(
       actor_distribution_network.ActorDistributionNetwork,
       'ActorDistributionNetwork', 'sac_agent.actor_fc_layers',
       input_tensor_spec=observation_spec, output_tensor_spec=action_spec,
-      fc_layer_params=tuple(actor_fc_layers),
+      fc_layer_params=actor_fc_layers,
       continuous_projection_net=(
           tanh_normal_projection_network.TanhNormalProjectionNetwork))
   critic_net = shadowed_bindings.call(
@@ -62,7 +82,7 @@ def sac_agent(time_step_spec, action_spec, train_step: tf.Variable,
       'sac_agent.critic_joint_fc_layers',
       input_tensor_spec=(observation_spec, action_spec),
       observation_fc_layer_params=None, action_fc_layer_params=None,
-      joint_fc_layer_params=tuple(critic_joint_fc_layers),
+      joint_fc_layer_params=critic_joint_fc_layers,
       kernel_initializer='glorot_uniform',
       last_kernel_initializer='glorot_uniform')
   agent = shadowed_bindings.call(
@@ -100,10 +120,16 @@ def dqn_agent(time_step_spec, action_spec, train_step: tf.Variable,
     target_update_period: train steps between target network updates; 1.
     gamma: discount; 0.99.
   """
+  fc_layers = checks.layer_sizes('dqn_agent.fc_layers', fc_layers)
+  checks.number('dqn_agent.learning_rate', learning_rate, 0, low_open=True)
+  checks.number('dqn_agent.epsilon_greedy', epsilon_greedy, 0, 1)
+  checks.integer('dqn_agent.target_update_period', target_update_period, 1,
+                 'train steps')
+  checks.number('dqn_agent.gamma', gamma, 0, 1)
   q_net = shadowed_bindings.call(
       q_network.QNetwork, 'QNetwork', 'dqn_agent.fc_layers',
       input_tensor_spec=time_step_spec.observation,
-      action_spec=action_spec, fc_layer_params=tuple(fc_layers))
+      action_spec=action_spec, fc_layer_params=fc_layers)
   agent = shadowed_bindings.call(
       tfa_dqn_agent.DqnAgent, 'DqnAgent', 'the same parameter of dqn_agent',
       time_step_spec=time_step_spec, action_spec=action_spec, q_network=q_net,
@@ -114,3 +140,17 @@ def dqn_agent(time_step_spec, action_spec, train_step: tf.Variable,
       gamma=gamma, train_step_counter=train_step)
   agent.initialize()
   return agent
+
+
+def build(agent_fn, env) -> Tuple[tf_agent.TFAgent, tf.Variable]:
+  """(agent, train_step) for `env`'s specs, from `agent_fn` (e.g. `sac_agent`)."""
+  _, action_spec, time_step_spec = spec_utils.get_tensor_specs(env)
+  train_step = train_utils.create_train_step()
+  return agent_fn(time_step_spec, action_spec, train_step), train_step
+
+
+def eval_policy(agent: tf_agent.TFAgent, kind: str) -> tf_policy.TFPolicy:
+  """The policy evaluations run: 'greedy' (the mode of `agent.policy`) or 'policy'."""
+  if kind == 'policy' or isinstance(agent.policy, greedy_policy.GreedyPolicy):
+    return agent.policy
+  return greedy_policy.GreedyPolicy(agent.policy)

@@ -7,36 +7,31 @@ is applied after the gin files, and a flag and a `--gin_bindings` that set the
 same parameter to different values is an error.
 """
 
+import tokenize
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from gin import config_parser
 
+from train_eval import errors
+
 TRIGGER = 'PolicySavedModelTrigger'
 
-# Flag name -> the trigger parameter it binds.
-SAVER_FLAGS = {
-    'interval': 'interval',
-    'start': 'start',
-    'save_greedy_policy': 'save_greedy_policy',
-    'save_collect_policy': 'save_collect_policy',
-    'async_saving': 'async_saving',
-    'max_to_keep': 'max_to_keep',
-    'keep_every_n_steps': 'keep_every_n_steps',
-    'interval_secs': 'interval_secs',
-    'best_metric': 'best_metric',
-    'best_mode': 'best_mode',
-    'overwrite_existing': 'overwrite_existing',
-}
+# Each flag binds the trigger parameter of the same name.
+SAVER_FLAGS = (
+    'interval',
+    'start',
+    'save_greedy_policy',
+    'save_collect_policy',
+    'async_saving',
+    'max_to_keep',
+    'keep_every_n_steps',
+    'interval_secs',
+    'best_metric',
+    'best_mode',
+    'overwrite_existing',
+)
 # Flags whose value must be >= 1 when set (0 or less is a mistake, not "off").
 _POSITIVE = ('interval', 'max_to_keep', 'keep_every_n_steps', 'interval_secs')
-
-
-class ConflictError(ValueError):
-  """A flag and a --gin_bindings set one parameter to different values."""
-
-
-class MalformedBindingError(ValueError):
-  """A binding gin cannot parse; the message holds gin's and the text."""
 
 
 def saver_bindings(flag_values: Mapping[str, Any]) -> List[str]:
@@ -49,21 +44,21 @@ def saver_bindings(flag_values: Mapping[str, Any]) -> List[str]:
     e.g. ['PolicySavedModelTrigger.interval = 7'], in `SAVER_FLAGS` order.
 
   Raises:
-    ValueError: `interval` below 1.
+    errors.BadValueError: a flag of `_POSITIVE` below 1.
   """
   bindings = []
-  for flag, parameter in SAVER_FLAGS.items():
+  for flag in SAVER_FLAGS:
     value = flag_values.get(flag)
     if value is None:
       continue
     if flag in _POSITIVE and value <= 0:
-      raise ValueError(
+      raise errors.BadValueError(
           f'--{flag}={value}: must be greater than 0. To disable periodic '
           f'saving, bind {TRIGGER}.interval = 0 in a gin file.'
           if flag == 'interval' else
           f'--{flag}={value}: must be greater than 0; leave it unset for '
           "tf_agents' behaviour.")
-    bindings.append(f'{TRIGGER}.{parameter} = {value!r}')
+    bindings.append(f'{TRIGGER}.{flag} = {value!r}')
   return bindings
 
 
@@ -79,15 +74,16 @@ def parse_bindings(bindings: Sequence[str]) -> Dict[Tuple[str, str, str],
   """(scope, configurable, parameter) -> (value, binding text) of each binding.
 
   Raises:
-    MalformedBindingError: gin cannot parse a binding.
+    errors.MalformedBindingError: gin cannot parse a binding.
   """
   parsed = {}
   for text in bindings:
     try:
       statements = list(config_parser.ConfigParser(text, LiteralsOnly()))
-    except SyntaxError as e:
-      raise MalformedBindingError(
-          f'--gin_bindings "{text}" is malformed: {e.msg}. Expected '
+    except (SyntaxError, tokenize.TokenError) as e:
+      detail = e.msg if isinstance(e, SyntaxError) else e.args[0]
+      raise errors.MalformedBindingError(
+          f'--gin_bindings="{text}": malformed: {detail}. Expected '
           "'configurable.parameter = value'.") from e
     for statement in statements:
       if isinstance(statement, config_parser.BindingStatement):
@@ -97,12 +93,12 @@ def parse_bindings(bindings: Sequence[str]) -> Dict[Tuple[str, str, str],
 
 def check_conflicts(flag_bindings: Sequence[str],
                     user_bindings: Optional[Sequence[str]]) -> None:
-  """Raises `ConflictError` naming both if a flag and a binding disagree."""
+  """Raises `errors.ConflictError` naming both if a flag and a binding disagree."""
   from_flags = parse_bindings(flag_bindings)
   from_user = parse_bindings(user_bindings or ())
   for key, (value, flag_text) in from_flags.items():
     if key in from_user and from_user[key][0] != value:
-      raise ConflictError(
+      raise errors.ConflictError(
           f'The flag binding "{flag_text}" and --gin_bindings '
           f'"{from_user[key][1]}" set the same parameter to different values; '
           'keep one of them.')

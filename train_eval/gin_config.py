@@ -1,16 +1,17 @@
 """Finds gin files, parses them strictly, and records the operative config."""
 
 import os
+import re
+import tokenize
 from typing import List, Optional, Sequence
 
 import gin
 import tensorflow as tf
 
 import configs
+from train_eval import errors
 
-
-class ConfigError(ValueError):
-  """The gin files or bindings cannot be used; the message says why and what to fix."""
+OPERATIVE_CONFIG_FILE = 'operative_config.gin'
 
 
 def available_configs() -> List[str]:
@@ -22,14 +23,14 @@ def resolve_gin_file(name: str) -> str:
   """A path to the gin file `name`: as given if it exists, else a packaged config.
 
   Raises:
-    ConfigError: neither exists.
+    errors.GinFileError: neither exists.
   """
   if os.path.isfile(name):
     return name
   packaged = os.path.join(configs.CONFIGS_DIR, name)
   if os.path.isfile(packaged):
     return packaged
-  raise ConfigError(
+  raise errors.GinFileError(
       f'--gin_file={name}: no such file, and no packaged config of that name. '
       f'Packaged configs: {", ".join(available_configs())}.')
 
@@ -38,35 +39,101 @@ def parse(gin_files: Sequence[str], bindings: Sequence[str]) -> List[str]:
   """Parses `gin_files` then `bindings`, refusing anything gin does not know.
 
   Packaged configs resolve from any working directory, and so do their
-  includes, which name fragments by package path ('configs/fragments/...').
+  includes, which name fragments by package path ('configs/fragments/...'):
+  gin also looks for files along sys.path.
   Every configurable must already be imported.
 
   Returns:
     The resolved gin file paths.
 
   Raises:
-    ConfigError: a missing file, an unknown configurable or parameter, or a
-      malformed binding; the message holds gin's and the offending text.
+    errors.UsageError: a missing file (`GinFileError`), a malformed line
+      (`MalformedBindingError`) or an unknown name (`UnknownNameError`); the
+      message is one line naming the file or binding and the offending text.
   """
   paths = [resolve_gin_file(name) for name in gin_files]
   for path in paths:
-    _parse_one(lambda p=path: gin.parse_config_file(p, skip_unknown=False),
-               f'gin file {path}')
+    with translated_errors(f'--gin_file={path}'):
+      gin.parse_config_file(path, skip_unknown=False)
   for binding in bindings:
-    _parse_one(lambda b=binding: gin.parse_config(b, skip_unknown=False),
-               f'--gin_bindings "{binding}"')
+    with translated_errors(f'--gin_bindings="{binding}"'):
+      gin.parse_config(binding, skip_unknown=False)
   gin.finalize()
   return paths
 
 
-def _parse_one(parse_fn, where: str) -> None:
-  try:
-    parse_fn()
-  except (ValueError, SyntaxError, IOError, KeyError) as e:
-    detail = str(e)
-    if isinstance(e, SyntaxError) and e.text:
-      detail += f'\n    {e.text.rstrip()}'
-    raise ConfigError(f'In {where}: {type(e).__name__}: {detail}') from e
+class translated_errors:  # pylint: disable=invalid-name
+  """Turns what gin raises inside the block into one-line `UsageError`s.
+
+  Also used around the first calls of configurables, where gin reports an
+  unbound macro or a missing required binding.
+  """
+
+  def __init__(self, where: str):
+    self._where = where
+
+  def __enter__(self):
+    return self
+
+  def __exit__(self, exc_type, exc, tb):
+    if exc is None or isinstance(exc, errors.UsageError):
+      return False
+    error = _translate(exc, self._where)
+    if error is None:
+      return False
+    raise error from exc
+
+
+# What gin's messages start with, and the kind of mistake each is.
+_UNKNOWN = re.compile(
+    r"^(No configurable matching|Configurable '.*' doesn't have a parameter|"
+    r"No bindings specified for)")
+_REQUIRED = re.compile(r'^Required bindings for `(.+)` not provided in config: '
+                       r'\[(.*)\]')
+
+
+def _translate(exc: BaseException, where: str) -> Optional[errors.UsageError]:
+  first_line = str(exc).split('\n')[0].strip()
+  location = _location(exc)
+  if isinstance(exc, (SyntaxError, tokenize.TokenError)):
+    detail = exc.msg if isinstance(exc, SyntaxError) else exc.args[0]
+    text = f' ({exc.text.strip()!r})' if getattr(exc, 'text', None) else ''
+    return errors.MalformedBindingError(
+        f'{where}{location}: malformed: {detail}{text}. Expected '
+        "'configurable.parameter = value', e.g. "
+        "'train_eval.num_iterations = 5000'.")
+  if isinstance(exc, (IOError, OSError)):
+    return errors.GinFileError(f'{where}{location}: {first_line}')
+  required = _REQUIRED.match(first_line)
+  if required:
+    parameters = [n.strip(" '") for n in required.group(2).split(',')]
+    names = ', '.join(f'{required.group(1)}.{n}' for n in parameters)
+    return errors.BadValueError(
+        f'{where}: {names} must be bound (it has no default); bind it in the '
+        'gin file or with --gin_bindings.')
+  if isinstance(exc, (ValueError, KeyError, RuntimeError)):
+    if isinstance(exc, KeyError) or _UNKNOWN.match(first_line):
+      return errors.UnknownNameError(
+          f'{where}{location}: {_macro_hint(first_line)} Check the spelling '
+          'against the packaged configs (configs/*.gin).')
+    return errors.BadValueError(f'{where}{location}: {first_line}')
+  return None
+
+
+def _location(exc: BaseException) -> str:
+  """' line N' from gin's augmented message or a SyntaxError, else ''."""
+  lineno = getattr(exc, 'lineno', None)
+  if not lineno:
+    match = re.search(r'line (\d+)', str(exc).split('\n', 1)[-1])
+    lineno = match and match.group(1)
+  return f' line {lineno}' if lineno else ''
+
+
+def _macro_hint(message: str) -> str:
+  match = re.match(r"No bindings specified for '(.+)/gin\.macro'", message)
+  if match:
+    return f'the macro %{match.group(1)} is used but never bound.'
+  return message
 
 
 def write_operative_config(root_dir: str,
@@ -81,7 +148,7 @@ def write_operative_config(root_dir: str,
     The path written.
   """
   text = gin.operative_config_str()
-  path = os.path.join(root_dir, 'operative_config.gin')
+  path = os.path.join(root_dir, OPERATIVE_CONFIG_FILE)
   temp = path + '.tmp'
   with tf.io.gfile.GFile(temp, 'w') as f:
     f.write(text)

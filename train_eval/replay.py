@@ -1,105 +1,212 @@
-"""Reverb replay: an in-process server, its table, the writer and the sampler."""
+"""Reverb replay: the tables, the server, and a client's dataset and writer.
 
+One experience table of two-step trajectories (what SAC and DQN train on),
+uniform sampling, FIFO eviction. In one process (`--job=all`) the table is
+rate-limited only by MinSize(1), as in the tutorial: the loop itself alternates
+collection and training. With separate jobs a `SampleToInsertRatio` limiter
+holds the same ratio of sampled to inserted items (batch_size per
+collect_steps_per_iteration) within `rate_limit_slack_steps` environment
+steps. A second table holds the collect policy's latest weights.
+"""
+
+import dataclasses
 import os
+import time
 from typing import Callable, Optional
 
+from absl import logging
 import gin
 import reverb
 import tensorflow as tf
 from tf_agents.replay_buffers import reverb_replay_buffer
-from tf_agents.replay_buffers import reverb_utils
 from tf_agents.train import learner
 
+from train_eval import checks
+
 TABLE_NAME = 'uniform_table'
-SEQUENCE_LENGTH = 2  # (s, a, r, s') transitions, as SAC and DQN train on.
+VARIABLES_TABLE = 'variables'
+SEQUENCE_LENGTH = 2  # (s, a, r, s') transitions.
+LOCALHOST = 'localhost'
 
 
-@gin.configurable(module='train_eval',
-                  denylist=['collect_data_spec', 'root_dir', 'rate_limiter_fn'])
-class ReverbReplay:
-  """A uniform, FIFO-evicting Reverb table served in this process.
+@gin.configurable('ReverbReplay', module='train_eval')
+@dataclasses.dataclass(frozen=True)
+class ReplaySettings:
+  """The experience table and how the Learner samples it.
 
-  `observer` adds trajectories from actors; `dataset_fn` samples batches for
-  the Learner. With `checkpoint=True` the table is saved to
-  `root_dir/train/replay_buffer_checkpoints` (tf_agents' place) and restored on restart.
+  Attributes:
+    capacity: transitions kept; the oldest are evicted. Default 10000.
+    batch_size: transitions per sampled batch; default 256.
+    prefetch: batches the Learner's dataset prefetches; None (default) is 50,
+      the tutorial's, in one process, and 4 over gRPC, where prefetched
+      batches count as sampled for the rate limiter.
+    checkpoint: save the table under root_dir/train/replay_buffer_checkpoints
+      (tf_agents' place) with the Learner's saves, and restore it on restart.
+      Default False.
+    rate_limit_slack_steps: separate jobs only: how many environment steps
+      collection may run ahead of (or behind) the experiment's ratio of
+      sampled to inserted items. Default 8.
+    max_cycle_length: Reverb streams interleaved into each batch; tf_agents'
+      default is 32. Default 4.
   """
+  capacity: int = 10000
+  batch_size: int = 256
+  prefetch: Optional[int] = None
+  checkpoint: bool = False
+  rate_limit_slack_steps: int = 8
+  max_cycle_length: int = 4
 
-  def __init__(self, collect_data_spec, root_dir: str,
-               capacity: int = 10000, batch_size: int = 256,
-               prefetch: Optional[int] = None, checkpoint: bool = False,
-               port: Optional[int] = None,
-               rate_limiter_fn: Optional[Callable[
-                   [int], reverb.rate_limiters.RateLimiter]] = None):
-    """Starts the server.
+  def validate(self, initial_collect_steps: int) -> 'ReplaySettings':
+    """Returns self if the values are usable together.
 
     Args:
-      collect_data_spec: the agent's `collect_data_spec`.
-      root_dir: the experiment's root directory.
-      capacity: transitions kept; the oldest are evicted. Default 10000.
-      batch_size: transitions per sampled batch; default 256.
-      prefetch: batches prefetched by the dataset; None (default) is 50, the
-        tutorial's, or 2 with a rate limiter: prefetched batches are sampled
-        early, so they let collection run ahead of training by that many.
-      checkpoint: save and restore the table under `root_dir`; default False.
-      port: server port; None (default) picks a free one.
-      rate_limiter_fn: called with `batch_size`, returns the table's rate
-        limiter; None (default) gives MinSize(1), the tutorial's.
+      initial_collect_steps: `train_eval.initial_collect_steps`; the table must
+        be able to hold them (the rate limiter waits for that many items).
+
+    Raises:
+      errors.BadValueError: the first unusable value, named as its binding.
     """
-    self.batch_size = batch_size
-    if prefetch is None:
-      prefetch = 2 if rate_limiter_fn else 50
-    self._prefetch = prefetch
-    self.checkpoint_dir = (
-        os.path.join(root_dir, learner.TRAIN_DIR,
-                     learner.REPLAY_BUFFER_CHECKPOINT_DIR)
-        if checkpoint else None)
-    table = reverb.Table(
-        TABLE_NAME, max_size=capacity, sampler=reverb.selectors.Uniform(),
-        remover=reverb.selectors.Fifo(),
-        rate_limiter=(rate_limiter_fn(batch_size) if rate_limiter_fn
-                      else reverb.rate_limiters.MinSize(1)))
-    checkpointer = (reverb.checkpointers.DefaultCheckpointer(self.checkpoint_dir)
-                    if self.checkpoint_dir else None)
-    self.server = reverb.Server([table], port=port, checkpointer=checkpointer)
-    self.buffer = reverb_replay_buffer.ReverbReplayBuffer(
-        collect_data_spec, sequence_length=SEQUENCE_LENGTH,
-        table_name=TABLE_NAME, local_server=self.server)
-    self.observer = reverb_utils.ReverbAddTrajectoryObserver(
-        self.buffer.py_client, TABLE_NAME, sequence_length=SEQUENCE_LENGTH,
-        stride_length=1)
+    checks.integer('ReverbReplay.capacity', self.capacity, 1, 'transitions')
+    checks.integer('ReverbReplay.batch_size', self.batch_size, 1,
+                   'transitions per batch')
+    checks.optional_integer('ReverbReplay.prefetch', self.prefetch, 0,
+                            'batches')
+    checks.integer('ReverbReplay.rate_limit_slack_steps',
+                   self.rate_limit_slack_steps, 1, 'environment steps')
+    checks.integer('ReverbReplay.max_cycle_length', self.max_cycle_length, 1,
+                   'streams')
+    if initial_collect_steps > self.capacity:
+      raise checks.errors.BadValueError(
+          f'train_eval.initial_collect_steps = {initial_collect_steps} is more '
+          f'than ReverbReplay.capacity = {self.capacity}: the table cannot '
+          'hold the initial collection; lower the first or raise the second.')
+    return self
 
-  @property
-  def client(self) -> reverb.Client:
-    """Client of the server, e.g. for `ReverbCheckpointTrigger`."""
-    return self.buffer.py_client
+  def prefetch_batches(self, over_grpc: bool) -> int:
+    if self.prefetch is not None:
+      return self.prefetch
+    return 4 if over_grpc else 50
 
-  def size(self) -> int:
-    """Items (transitions) now in the table."""
-    return self.client.server_info()[TABLE_NAME].current_size
 
-  def dataset_fn(self) -> tf.data.Dataset:
-    """Batches of `batch_size` two-step trajectories, for the Learner."""
-    return self.buffer.as_dataset(
-        sample_batch_size=self.batch_size,
-        num_steps=SEQUENCE_LENGTH).prefetch(self._prefetch)
+def load_settings(initial_collect_steps: int) -> ReplaySettings:
+  """The bound replay settings, validated."""
+  return ReplaySettings().validate(initial_collect_steps)
 
-  def flush(self) -> None:
-    """Blocks until the observer's items are in the table.
 
-    Items are otherwise queued in the writer until an episode ends, so a rate
-    limiter would hold collection back only once per episode.
-    """
-    self.observer.flush()
+def experience_table(settings: ReplaySettings,
+                     samples_per_insert: Optional[float] = None,
+                     min_size_to_sample: int = 1) -> reverb.Table:
+  """The experience table.
 
-  def sample_once(self) -> None:
-    """Samples one item (e.g. to let a rate-limited insert through)."""
-    next(iter(self.client.sample(TABLE_NAME, num_samples=1)))
+  Args:
+    settings: the replay settings.
+    samples_per_insert: None (default) for MinSize(1), the tutorial's limiter;
+      else items sampled per item inserted, held by `SampleToInsertRatio`
+      within `rate_limit_slack_steps` inserts.
+    min_size_to_sample: items in the table before sampling starts (the
+      initial collection); inserts are free until then.
+  """
+  if samples_per_insert is None:
+    limiter = reverb.rate_limiters.MinSize(1)
+  else:
+    # Reverb centres the error buffer on samples_per_insert * min_size.
+    limiter = reverb.rate_limiters.SampleToInsertRatio(
+        samples_per_insert=samples_per_insert,
+        min_size_to_sample=max(1, min_size_to_sample),
+        error_buffer=samples_per_insert * settings.rate_limit_slack_steps)
+  return reverb.Table(
+      TABLE_NAME, max_size=settings.capacity,
+      sampler=reverb.selectors.Uniform(), remover=reverb.selectors.Fifo(),
+      rate_limiter=limiter)
 
-  def checkpoint_now(self) -> Optional[str]:
-    """Checkpoints the table if `checkpoint` was set; returns the path."""
-    return self.client.checkpoint() if self.checkpoint_dir else None
 
-  def close(self) -> None:
-    """Flushes and closes the writer, then stops the server."""
-    self.observer.close()
-    self.server.stop()
+def variables_table() -> reverb.Table:
+  """One item: the collect policy's weights and train step, replaced on push."""
+  return reverb.Table(
+      VARIABLES_TABLE, max_size=1, max_times_sampled=0,
+      sampler=reverb.selectors.Uniform(), remover=reverb.selectors.Fifo(),
+      rate_limiter=reverb.rate_limiters.MinSize(1))
+
+
+def checkpoint_dir(root_dir: str) -> str:
+  """root_dir/train/replay_buffer_checkpoints, tf_agents' place."""
+  return os.path.join(root_dir, learner.TRAIN_DIR,
+                      learner.REPLAY_BUFFER_CHECKPOINT_DIR)
+
+
+def start_server(tables, port: Optional[int] = None,
+                 checkpoint_path: Optional[str] = None) -> reverb.Server:
+  """Serves `tables` on `port` (None: a free one), restoring the latest checkpoint.
+
+  Reverb listens on every interface ([::]:port); see the README's
+  "Exposure" before opening the port to other machines.
+  """
+  checkpointer = (reverb.checkpointers.DefaultCheckpointer(checkpoint_path)
+                  if checkpoint_path else None)
+  return reverb.Server(list(tables), port=port, checkpointer=checkpointer)
+
+
+def table_size(client: reverb.Client, table: str = TABLE_NAME) -> int:
+  """Items now in `table`."""
+  return client.server_info()[table].current_size
+
+
+def wait_for_server(address: str, waiting_for: str,
+                    stopped: Callable[[], bool] = lambda: False,
+                    poll_secs: float = 1.0) -> Optional[reverb.Client]:
+  """Returns a client once the server at `address` answers; None if stopped first.
+
+  Logs once what it waits for, then every 30 s.
+
+  Args:
+    address: 'host:port'.
+    waiting_for: who waits, for the log line, e.g. 'the learner'.
+    stopped: polled; returning True gives up.
+    poll_secs: seconds between tries.
+  """
+  client = reverb.Client(address)
+  start = last_log = time.monotonic()
+  logging.info('%s: waiting for the replay server at %s (started with '
+               '--job=replay).', waiting_for, address)
+  while not stopped():
+    try:
+      client.server_info(timeout=max(1, int(poll_secs)))
+      if time.monotonic() - start > poll_secs:
+        logging.info('%s: the replay server at %s is up.', waiting_for, address)
+      return client
+    except (reverb.errors.DeadlineExceededError, RuntimeError,
+            tf.errors.OpError):
+      pass
+    if time.monotonic() - last_log > 30:
+      logging.info('%s: still waiting for the replay server at %s (%.0f s).',
+                   waiting_for, address, time.monotonic() - start)
+      last_log = time.monotonic()
+    time.sleep(poll_secs)
+  return None
+
+
+def dataset(collect_data_spec, settings: ReplaySettings,
+            server_address: Optional[str] = None,
+            local_server: Optional[reverb.Server] = None,
+            rate_limiter_timeout_ms: int = -1) -> tf.data.Dataset:
+  """Batches of `batch_size` two-step trajectories, for the Learner.
+
+  Give `local_server` to sample in process, or `server_address` for gRPC.
+
+  Args:
+    collect_data_spec: the agent's `collect_data_spec`.
+    settings: the replay settings.
+    server_address: 'host:port' of the replay server.
+    local_server: the server, when it runs in this process.
+    rate_limiter_timeout_ms: the dataset ends when no sample came for this
+      long (the rate limiter held it back); -1 (default) waits for good.
+  """
+  buffer = reverb_replay_buffer.ReverbReplayBuffer(
+      collect_data_spec, sequence_length=SEQUENCE_LENGTH,
+      table_name=TABLE_NAME, server_address=server_address,
+      local_server=local_server, max_cycle_length=settings.max_cycle_length,
+      rate_limiter_timeout_ms=rate_limiter_timeout_ms)
+  return buffer.as_dataset(
+      sample_batch_size=settings.batch_size,
+      num_steps=SEQUENCE_LENGTH).prefetch(
+          settings.prefetch_batches(over_grpc=local_server is None))

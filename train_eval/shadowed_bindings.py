@@ -9,9 +9,7 @@ from typing import Iterable
 
 import gin
 
-
-class ShadowedBindingError(ValueError):
-  """A bound parameter is one the assembly code passes itself."""
+from train_eval import errors
 
 
 def call(fn, configurable: str, where_to_bind: str = '', **kwargs):
@@ -24,7 +22,7 @@ def call(fn, configurable: str, where_to_bind: str = '', **kwargs):
     **kwargs: the arguments passed by code.
 
   Raises:
-    ShadowedBindingError: `configurable.<kwarg>` is bound in gin.
+    errors.ShadowedBindingError: `configurable.<kwarg>` is bound in gin.
   """
   check(configurable, kwargs, where_to_bind)
   return fn(**kwargs)
@@ -32,13 +30,13 @@ def call(fn, configurable: str, where_to_bind: str = '', **kwargs):
 
 def check(configurable: str, passed: Iterable[str],
           where_to_bind: str = '') -> None:
-  """Raises `ShadowedBindingError` if `configurable.<name>` is bound for a passed name."""
+  """Raises `errors.ShadowedBindingError` if `configurable.<name>` is bound for a passed name."""
   for name in passed:
     try:
       gin.query_parameter(f'{configurable}.{name}')
     except ValueError:
       continue
     hint = f' Bind {where_to_bind} instead.' if where_to_bind else ''
-    raise ShadowedBindingError(
+    raise errors.ShadowedBindingError(
         f'{configurable}.{name} is bound in gin, but train_eval passes {name} '
         f'to {configurable} itself, so the binding would be ignored.{hint}')

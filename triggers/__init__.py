@@ -17,6 +17,7 @@ from triggers.checkpoint_reader import wait_for_checkpoint
 from triggers.checkpoint_writer import CheckpointWriter
 from triggers.checkpoint_writer import SaveError
 from triggers.from_references import build_triggers
+from triggers.from_references import runtime_arguments
 from triggers.interval_trigger import IntervalTrigger
 from triggers.manifest import VerificationError
 from triggers.policy_saved_model_trigger import PolicySavedModelTrigger
@@ -41,6 +42,7 @@ __all__ = [
     'list_checkpoints',
     'read_manifest',
     'reading',
+    'runtime_arguments',
     'verify_checkpoint',
     'wait_for_checkpoint',
 ]

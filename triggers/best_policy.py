@@ -11,7 +11,7 @@ import math
 import os
 import shutil
 import time
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, Mapping, Optional
 
 from absl import logging
 from tf_agents.policies import policy_saver
@@ -36,12 +36,13 @@ def read_record(export_dir: str) -> Optional[Dict[str, Any]]:
 class BestPolicyExporter:
   """Keeps `export_dir` holding the greedy policy of the best evaluation so far."""
 
-  def __init__(self, saver: policy_saver.PolicySaver, export_dir: str,
-               metric: str, mode: str = 'max'):
+  def __init__(self, saver: Optional[policy_saver.PolicySaver],
+               export_dir: str, metric: str, mode: str = 'max'):
     """Creates the exporter; an existing `best.json` sets the value to beat.
 
     Args:
-      saver: saver of the greedy policy.
+      saver: saver of the greedy policy, or None if every `report` passes
+        its own `write_fn`.
       export_dir: usually `saved_model_dir/best_policy`.
       metric: name of the evaluation result to compare, e.g. 'AverageReturn'.
       mode: 'max' (default) if larger is better, 'min' if smaller is.
@@ -61,8 +62,16 @@ class BestPolicyExporter:
     if record is not None and record.get('metric') == metric:
       self.best = record['value']
 
-  def report(self, step: int, results: Mapping[str, float]) -> bool:
-    """Exports the current greedy policy if `results[metric]` beats the best.
+  def report(self, step: int, results: Mapping[str, float],
+             write_fn: Optional[Callable[[str], None]] = None) -> bool:
+    """Exports the greedy policy if `results[metric]` beats the best.
+
+    Args:
+      step: the train step the evaluation ran at.
+      results: metric name -> value.
+      write_fn: writes the policy's SavedModel into the directory it is given
+        (e.g. from a checkpoint, see `policy_export.write_materialized`); the
+        saver's `save` by default.
 
     Returns:
       True if exported.
@@ -79,7 +88,7 @@ class BestPolicyExporter:
       return False
     temp = checkpoint_format.temp_path(self._export_dir)
     try:
-      self._saver.save(temp)
+      (write_fn or self._saver.save)(temp)
       with open(os.path.join(temp, RECORD_FILE), 'w') as f:
         json.dump({'step': int(step), 'metric': self._metric, 'value': value,
                    'mode': self._mode, 'wall_time': time.time()}, f)

@@ -7,7 +7,7 @@ supplies everything else.
 """
 
 import inspect
-from typing import Any, Callable, List, Sequence
+from typing import Any, Callable, Dict, List, Sequence
 
 from triggers import argument_checks
 
@@ -33,8 +33,13 @@ def build_triggers(factories: Sequence[Callable[..., Any]],
       raise argument_checks.BadArgumentType(
           f'Trigger list entries must be trigger classes or gin references '
           f'such as @triggers.PolicySavedModelTrigger, got {factory!r}.')
-    parameters = inspect.signature(factory).parameters
-    kwargs = {name: value for name, value in runtime_objects.items()
-              if name in parameters}
-    triggers.append(factory(**kwargs))
+    triggers.append(factory(**runtime_arguments(factory, runtime_objects)))
   return triggers
+
+
+def runtime_arguments(factory: Callable[..., Any],
+                      runtime_objects: Dict[str, Any]) -> Dict[str, Any]:
+  """The entries of `runtime_objects` that `factory`'s signature names."""
+  parameters = inspect.signature(factory).parameters
+  return {name: value for name, value in runtime_objects.items()
+          if name in parameters}

@@ -1,0 +1,1 @@
+"""The jobs of a run: replay, collect, train, eval, and all of them in one process."""

@@ -1,0 +1,53 @@
+"""`--job=replay`: the Reverb server every other job talks to.
+
+Two tables: the experience table, whose `SampleToInsertRatio` rate limiter
+holds `batch_size / collect_steps_per_iteration` sampled items per inserted
+item (the one-process loop's ratio) within `ReverbReplay.rate_limit_slack_steps`
+environment steps, sampling only after `initial_collect_steps` items; and the
+variables table with the collect policy's latest weights. With
+`ReverbReplay.checkpoint` the experience table is restored from
+root_dir/train/replay_buffer_checkpoints at start and saved there on stop.
+"""
+
+import time
+from typing import Any, Dict
+
+from absl import logging
+import reverb
+
+from train_eval import replay
+from train_eval.jobs import context as context_lib
+
+POLL_SECS = 0.5
+
+
+def samples_per_insert(context: context_lib.JobContext) -> float:
+  """Items sampled per item inserted: batch_size per collect_steps_per_iteration."""
+  return context.replay.batch_size / context.experiment.collect_steps_per_iteration
+
+
+def run(context: context_lib.JobContext) -> Dict[str, Any]:
+  """Serves until a stop request; returns {'port', 'inserted', 'sampled'}."""
+  context.started()
+  checkpoint_path = (replay.checkpoint_dir(context.root_dir)
+                     if context.replay.checkpoint else None)
+  server = replay.start_server(
+      [replay.experience_table(
+          context.replay, samples_per_insert(context),
+          min_size_to_sample=context.experiment.initial_collect_steps),
+       replay.variables_table()],
+      port=context.replay_port, checkpoint_path=checkpoint_path)
+  client = reverb.Client(f'{replay.LOCALHOST}:{server.port}')
+  logging.info('Replay server listening on port %d (all interfaces); %d items '
+               'restored.', server.port, replay.table_size(client))
+  context.console.line(f'replay server on port {server.port}')
+  try:
+    while not context.stop.requested:
+      time.sleep(POLL_SECS)
+    if checkpoint_path:
+      logging.info('Checkpointed the replay table to %s.', client.checkpoint())
+    stats = client.server_info()[replay.TABLE_NAME].rate_limiter_info
+    return {'port': server.port, 'inserted': stats.insert_stats.completed,
+            'sampled': stats.sample_stats.completed}
+  finally:
+    server.stop()

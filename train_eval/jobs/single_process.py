@@ -1,0 +1,116 @@
+"""`--job=all`: the whole experiment in one process, as the tutorial's loop.
+
+env -> collect (one iteration's steps) -> replay -> learn (one train step) ->
+save (the triggers) -> evaluate (every eval_interval), then again. Collection
+and training take turns, so the ratio of sampled to inserted items is the
+loop's own and the table needs only MinSize(1).
+"""
+
+from typing import Any, Dict, Optional
+
+from absl import logging
+import reverb
+import tensorflow as tf
+from tf_agents.policies import py_tf_eager_policy
+
+from train_eval import agents
+from train_eval import collection
+from train_eval import console as console_lib
+from train_eval import environments
+from train_eval import evaluation
+from train_eval import existing_run
+from train_eval import experience_writer
+from train_eval import gin_config
+from train_eval import learning
+from train_eval import replay
+from train_eval.jobs import context as context_lib
+
+ENV_STEP_METADATA_KEY = 'env_step'  # tf_agents' key for environment steps.
+
+
+def run(context: context_lib.JobContext) -> Dict[str, Any]:
+  """Trains until `num_iterations` (or a stop request), then saves.
+
+  Returns:
+    {'train_step': last step, 'eval': last evaluation results,
+     'checkpoints': saved policy checkpoint steps}.
+  """
+  exp = context.experiment
+  if exp.seed is not None:
+    tf.keras.utils.set_random_seed(exp.seed)
+  collect_env = environments.create(exp.seed)
+  eval_env = (environments.create(environments.eval_seed(exp.seed))
+              if exp.eval_interval else None)
+  agent, train_step = agents.build(exp.agent_fn, collect_env)
+  existing_run.check_compatible(context.root_dir, agent, train_step)
+
+  server = replay.start_server(
+      [replay.experience_table(context.replay)],
+      checkpoint_path=(replay.checkpoint_dir(context.root_dir)
+                       if context.replay.checkpoint else None))
+  trainer: Optional[learning.Trainer] = None
+  try:
+    client = reverb.Client(f'{replay.LOCALHOST}:{server.port}')
+    writer = experience_writer.ExperienceWriter(client)
+    collector = collection.Collector(
+        collect_env, py_tf_eager_policy.PyTFEagerPolicy(
+            agent.collect_policy, use_tf_function=True),
+        writer, train_step, exp.collect_steps_per_iteration,
+        collection.summary_dir(context.root_dir))
+    trainer = learning.Trainer(
+        context.root_dir, agent, train_step,
+        lambda: replay.dataset(agent.collect_data_spec, context.replay,
+                               local_server=server),
+        exp.learner_triggers, client,
+        {ENV_STEP_METADATA_KEY: collector.env_steps})
+    context.started()
+    collection.collect_randomly(
+        collect_env, writer, train_step,
+        exp.initial_collect_steps - replay.table_size(client))
+
+    evaluator = (evaluation.Evaluator(eval_env, exp.eval_episodes,
+                                      context.root_dir) if eval_env else None)
+    eval_policy = py_tf_eager_policy.PyTFEagerPolicy(
+        agents.eval_policy(agent, exp.eval_policy), use_tf_function=True)
+
+    def evaluate(step: int) -> Dict[str, float]:
+      results = evaluator.evaluate(eval_policy, step)
+      logging.info('%s', console_lib.eval_line(step, results))
+      context.console.evaluation(step, results)
+      trainer.report_evaluation(step, results)
+      return results
+
+    step = trainer.step
+    results, evaluated_at = {}, None
+    if evaluator and step == 0:
+      results, evaluated_at = evaluate(step), step
+    logging.info('Training from step %d to %d.', step, exp.num_iterations)
+    context.console.start(step)
+    config_written = False
+    while step < exp.num_iterations and not context.stop.requested:
+      collector.run()
+      loss = trainer.train()
+      step = trainer.step
+      if not config_written:
+        gin_config.write_operative_config(
+            context.root_dir, trainer.learner.train_summary_writer, step)
+        config_written = True
+      if evaluator and step % exp.eval_interval == 0:
+        results, evaluated_at = evaluate(step), step
+      if exp.log_interval and step % exp.log_interval == 0:
+        logging.info('step = %d: loss = %.4f', step, loss)
+      context.console.progress(step, loss)
+    context.console.finish()
+    trainer.save_now(checkpoint_replay=context.replay.checkpoint)
+    trainer.close()
+    if evaluator and evaluated_at != step and not context.stop.requested:
+      results = evaluate(step)
+    return {'train_step': step, 'eval': results,
+            'checkpoints': learning.checkpointed_steps(context.root_dir)}
+  finally:
+    if trainer is not None:
+      trainer.close()
+    server.stop()
+    collect_env.close()
+    if eval_env:
+      eval_env.close()

@@ -1,0 +1,102 @@
+"""`--job=train`: the Learner and its triggers, sampling from the replay job over gRPC.
+
+replay (gRPC) -> learn -> save (the triggers) -> weights to the variables table
+every `variable_push_interval` train steps, for the collectors. The table's
+rate limiter paces training to collection.
+"""
+
+from typing import Any, Dict
+
+from absl import logging
+import numpy as np
+from tf_agents.metrics import py_metric
+
+from train_eval import agents
+from train_eval import environments
+from train_eval import existing_run
+from train_eval import gin_config
+from train_eval import learning
+from train_eval import replay
+from train_eval import weights
+from train_eval.jobs import context as context_lib
+
+REPLAY_INSERTS_METADATA_KEY = 'replay_inserts'
+# How long the Learner waits for a batch before it checks for a stop request
+# and says what it waits for.
+SAMPLE_TIMEOUT_MS = 5000
+
+
+class ReplayInserts(py_metric.PyMetric):
+  """Items inserted into the experience table so far (all collectors)."""
+
+  def __init__(self, client):
+    super().__init__(name=REPLAY_INSERTS_METADATA_KEY)
+    self._client = client
+
+  def call(self, *args) -> None:
+    del args
+
+  def reset(self) -> None:
+    pass
+
+  def result(self) -> np.ndarray:
+    info = self._client.server_info()[replay.TABLE_NAME]
+    return np.asarray(info.rate_limiter_info.insert_stats.completed, np.int64)
+
+
+def run(context: context_lib.JobContext) -> Dict[str, Any]:
+  """Trains until `num_iterations` (or a stop request), then saves.
+
+  Returns:
+    {'train_step', 'eval': {}, 'checkpoints'} as `single_process.run`.
+  """
+  exp = context.experiment
+  client = replay.wait_for_server(context.replay_address, 'train job',
+                                  lambda: context.stop.requested)
+  if client is None:
+    return {'train_step': None, 'eval': {}, 'checkpoints': []}
+  env = environments.create()  # For its specs only.
+  agent, train_step = agents.build(exp.agent_fn, env)
+  env.close()
+  existing_run.check_compatible(context.root_dir, agent, train_step)
+
+  trainer = learning.Trainer(
+      context.root_dir, agent, train_step,
+      lambda: replay.dataset(agent.collect_data_spec, context.replay,
+                             server_address=context.replay_address,
+                             rate_limiter_timeout_ms=SAMPLE_TIMEOUT_MS),
+      exp.learner_triggers, client,
+      {REPLAY_INSERTS_METADATA_KEY: ReplayInserts(client)})
+  context.started()
+  try:
+    publisher = weights.Publisher(client, agent.collect_policy.variables(),
+                                  train_step, exp.variable_push_interval)
+    step = trainer.step
+    publisher.push()
+    logging.info('Training from step %d to %d.', step, exp.num_iterations)
+    context.console.start(step)
+    config_written = False
+    while step < exp.num_iterations and not context.stop.requested:
+      loss = trainer.train()
+      if loss is None:
+        logging.info('No batch for %.0f s: waiting for experience (%d items in '
+                     'the table; training starts at %d).',
+                     SAMPLE_TIMEOUT_MS / 1000, replay.table_size(client),
+                     exp.initial_collect_steps)
+        continue
+      step = trainer.step
+      publisher(step)
+      if not config_written:
+        gin_config.write_operative_config(
+            context.root_dir, trainer.learner.train_summary_writer, step)
+        config_written = True
+      if exp.log_interval and step % exp.log_interval == 0:
+        logging.info('step = %d: loss = %.4f', step, loss)
+      context.console.progress(step, loss)
+    context.console.finish()
+    trainer.save_now(checkpoint_replay=context.replay.checkpoint)
+    publisher.push()  # Collectors stop once they see num_iterations.
+  finally:
+    trainer.close()
+  return {'train_step': step, 'eval': {},
+          'checkpoints': learning.checkpointed_steps(context.root_dir)}

@@ -1,0 +1,113 @@
+"""The collect policy's weights, from the learner to the collectors through Reverb.
+
+The learner pushes `[train_step, *collect_policy.variables()]` as the one item
+of the variables table (each push replaces the last); a collector pulls it and
+assigns the values to the variables of the collect policy it loaded from
+`policies/collect_policy`, whose variables come in the same order. The
+train step travels with the weights: it is their version.
+"""
+
+from typing import Optional, Sequence
+
+from absl import logging
+import numpy as np
+import reverb
+import tensorflow as tf
+
+from train_eval import replay
+
+
+class WeightsMismatchError(ValueError):
+  """The pushed weights do not fit the collector's policy."""
+
+
+class Publisher:
+  """Learner side: pushes the weights every `interval` train steps."""
+
+  def __init__(self, client: reverb.Client, variables: Sequence[tf.Variable],
+               train_step: tf.Variable, interval: int = 1):
+    """Creates the publisher; call it after each train step.
+
+    Args:
+      client: client of the replay server.
+      variables: the collect policy's variables, e.g.
+        `agent.collect_policy.variables()`.
+      train_step: the train step counter.
+      interval: train steps between pushes; default 1.
+    """
+    self._client = client
+    self._variables = list(variables)
+    self._train_step = train_step
+    self._interval = interval
+    self._read = tf.function(lambda: [v.read_value() for v in self._variables])
+    self.pushed_version: Optional[int] = None
+
+  def push(self) -> int:
+    """Pushes the current weights now; returns their version (train step)."""
+    version = int(self._train_step.numpy())
+    values = [np.int64(version)] + [v.numpy() for v in self._read()]
+    self._client.insert(values, priorities={replay.VARIABLES_TABLE: 1.0})
+    self.pushed_version = version
+    return version
+
+  def __call__(self, step: int) -> None:
+    """Pushes if `interval` train steps passed since the last push."""
+    if self.pushed_version is None or step - self.pushed_version >= self._interval:
+      self.push()
+
+
+class Subscriber:
+  """Collector side: pulls the newest weights into the policy's variables."""
+
+  def __init__(self, client: reverb.Client, variables: Sequence[tf.Variable]):
+    """Creates the subscriber.
+
+    Args:
+      client: client of the replay server.
+      variables: the loaded collect policy's variables, e.g.
+        `SavedModelPyTFEagerPolicy(...).variables()`.
+    """
+    self._client = client
+    self._variables = list(variables)
+    self._assign = tf.function(self._assign_all)
+    self.version: Optional[int] = None
+
+  def available(self) -> bool:
+    """True once the learner has pushed weights."""
+    return replay.table_size(self._client, replay.VARIABLES_TABLE) > 0
+
+  def pull(self) -> int:
+    """Assigns the newest pushed weights; returns their version (train step).
+
+    Blocks until the learner has pushed once (see `available`).
+
+    Raises:
+      WeightsMismatchError: their number or shapes differ from the policy's.
+    """
+    sample = next(iter(self._client.sample(
+        replay.VARIABLES_TABLE, num_samples=1, emit_timesteps=False)))
+    version, *values = [np.asarray(column)[0] for column in sample.data]
+    if self.version is None:
+      self._check(values)
+    self._assign(values)
+    if self.version is None:
+      logging.info('Collect policy weights: first version, train step %d.',
+                   int(version))
+    self.version = int(version)
+    return self.version
+
+  def _check(self, values) -> None:
+    shapes = [tuple(v.shape) for v in self._variables]
+    pushed = [tuple(np.shape(v)) for v in values]
+    if shapes != pushed:
+      raise WeightsMismatchError(
+          f'The weights on the replay server ({len(pushed)} arrays) do not fit '
+          f'the collect policy loaded from policies/collect_policy '
+          f'({len(shapes)} variables): first difference '
+          f'{next((a, b) for a, b in zip(pushed + [None], shapes + [None]) if a != b)}. '
+          'The learner and this collector run different agents; start them '
+          'from the same gin files and root_dir.')
+
+  def _assign_all(self, values):
+    for variable, value in zip(self._variables, values):
+      variable.assign(value)
