@@ -7,7 +7,7 @@ that what TensorFlow prints on import goes to the log file.
 import os
 import re
 import tempfile
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from absl import flags
 from absl import logging
@@ -250,13 +250,13 @@ def job_log_name() -> str:
 
 
 def child_flags() -> List[str]:
-  """The flags a launcher passes on to each job (everything but its own)."""
-  own = {'job', 'task', 'collectors', 'launcher', 'ray_address',
-         'replay_port', 'replay_address'}
-  passed = []
-  for name in ['root_dir', 'gin_file', 'gin_bindings', 'job_threads',
-               *_SAVER_FLAGS]:
-    if name in own or not flags.FLAGS[name].present:
+  """The flags a launcher passes on to each job: paths made absolute, since a
+  job may start in another directory (a Ray worker's)."""
+  passed = [f'--root_dir={os.path.abspath(_ROOT_DIR.value)}']
+  passed += [f'--gin_file={os.path.abspath(f) if os.path.isfile(f) else f}'
+             for f in _GIN_FILE.value]
+  for name in ['gin_bindings', 'job_threads', *_SAVER_FLAGS]:
+    if not flags.FLAGS[name].present:
       continue
     value = flags.FLAGS[name].value
     for item in value if isinstance(value, list) else [value]:
@@ -275,13 +275,24 @@ def summary_lines(result: Dict[str, Any], root_dir: str) -> List[str]:
     lines.append('Last evaluation: ' + ', '.join(
         f'{k} = {v:.3f}' for k, v in result['eval'].items()))
   if 'checkpoints' in result:
-    lines.append(f'Policy checkpoints at steps {result["checkpoints"]} in '
+    steps = result['checkpoints']
+    shown = (str(steps) if len(steps) <= 8 else
+             f'[{", ".join(map(str, steps[:3]))}, ..., '
+             f'{", ".join(map(str, steps[-3:]))}] ({len(steps)} in all)')
+    lines.append(f'Policy checkpoints at steps {shown} in '
                  f'{root_dir}/policies/checkpoints')
   return lines
 
 
-def run(capture: console_lib.Capture) -> int:
-  """Configures, checks, runs the job (or launcher); returns the exit status."""
+def run(capture: console_lib.Capture,
+        stop: Optional[stop_signals.StopRequest] = None) -> int:
+  """Configures, checks, runs the job (or launcher); returns the exit status.
+
+  Args:
+    capture: the console capture started before TensorFlow was imported.
+    stop: a stop request to honour (e.g. a Ray actor's); by default one set by
+      SIGTERM/SIGINT.
+  """
   logging.set_verbosity(logging.INFO)
   verbose = flags.FLAGS['verbosity'].present
   if verbose:
@@ -302,8 +313,7 @@ def run(capture: console_lib.Capture) -> int:
     threads.apply(_JOB.value, threads.parse(_JOB_THREADS.value))
     context.started = lambda: capture.move_to(
         console_lib.log_path(context.root_dir, job_log_name()))
-    with stop_signals.StopRequest() as stop:
-      context.stop = stop
+    with stop or stop_signals.StopRequest() as context.stop:
       result = JOB_RUNNERS[_JOB.value](context)
   except (errors.UsageError, triggers.BadArgument) as e:
     return fail(capture, str(e))

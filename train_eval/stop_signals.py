@@ -2,6 +2,7 @@
 
 import signal
 import threading
+from typing import Optional
 
 from absl import logging
 
@@ -24,12 +25,18 @@ class StopRequest:
     """True once a stop signal arrived."""
     return self._event.is_set()
 
-  def request(self, signum: int = signal.SIGTERM) -> None:
-    """Asks the loop to stop, as the signal `signum` does."""
+  def request(self, signum: int = signal.SIGTERM,
+              reason: Optional[str] = None) -> None:
+    """Asks the loop to stop, as the signal `signum` does.
+
+    Args:
+      signum: the signal received; a second SIGINT raises KeyboardInterrupt.
+      reason: who asks, for the log line; the signal's name by default.
+    """
     if self._event.is_set() and signum == signal.SIGINT:
       raise KeyboardInterrupt
-    logging.warning('Received %s: saving at the current step, then exiting.',
-                    signal.Signals(signum).name)
+    logging.warning('Stop requested by %s: saving what this job must, then '
+                    'exiting.', reason or signal.Signals(signum).name)
     self._event.set()
 
   def __enter__(self) -> 'StopRequest':

@@ -54,10 +54,13 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
   writer = experience_writer.ExperienceWriter(client)
   train_step = tf.Variable(0, dtype=tf.int64, trainable=False)
   try:
-    missing = exp.initial_collect_steps - replay.table_size(client)
-    collection.collect_randomly(
-        env, writer, train_step,
-        collection.initial_share(max(missing, 0), context.num_tasks, task))
+    # A table that already holds the initial collection (restored, or filled
+    # before this collector restarted) needs none.
+    if replay.table_size(client) < exp.initial_collect_steps:
+      collection.collect_randomly(
+          env, writer, train_step,
+          collection.initial_share(exp.initial_collect_steps,
+                                   context.num_tasks, task))
 
     specs_file = os.path.join(collect_policy_dir(context.root_dir),
                               triggers.checkpoint_format.POLICY_SPECS_FILE)

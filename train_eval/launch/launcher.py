@@ -5,6 +5,7 @@ from typing import List, Optional
 from train_eval import agents
 from train_eval import console as console_lib
 from train_eval import environments
+from train_eval import errors
 from train_eval import existing_run
 from train_eval import learning
 from train_eval.jobs import context as context_lib
@@ -34,7 +35,12 @@ def run(context: context_lib.JobContext, launcher: str,
   capture.move_to(console_lib.log_path(context.root_dir, 'launcher'))
   with_eval = bool(context.experiment.eval_interval)
   if launcher == 'ray':
-    from train_eval.launch import ray_cluster  # pylint: disable=g-import-not-at-top
+    try:
+      from train_eval.launch import ray_cluster  # pylint: disable=g-import-not-at-top
+    except ImportError as e:
+      raise errors.UsageError(
+          f'--launcher=ray needs Ray ({e}); install it with '
+          "pip install 'gin-triggers[ray]'.") from e
     return ray_cluster.run(context.num_tasks, with_eval, child_flags,
                            ray_address, capture.terminal_out,
                            capture.terminal_err)

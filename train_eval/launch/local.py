@@ -31,6 +31,8 @@ class Relay:
     self._bar = ''
 
   def __call__(self, job: str, line: str) -> None:
+    if job == 'launcher':
+      logging.info('%s', line)
     with self._lock:
       if self._live and job == 'train' and line.startswith('train ['):
         self._bar = line
@@ -133,7 +135,6 @@ def _watch(processes: Dict[str, job_process.JobProcess], relay,
     ended.restarts += 1
     relay('launcher', f'{ended.name} exited with {status}; restarting it '
           f'(restart {ended.restarts}).')
-    logging.warning('%s exited with %s; restarting it.', ended.name, status)
     ended.start()
 
 
