@@ -101,7 +101,7 @@ class CheckpointWriterTest(test_case.TestCase, parameterized.TestCase):
         self.dir, self.checkpoint, async_writes=async_writes) as writer:
       for step in (1, 2, 3):
         self.advance(step)
-        writer.save(step)
+        self.assertEqual(writer.save(), step)  # Named after train_step.
     written = sorted(checkpoint_format.checkpoint_step(n)
                      for n in os.listdir(self.dir))
     # Sync writes all; async may replace a waiting step by a newer one.
@@ -134,6 +134,32 @@ class CheckpointWriterTest(test_case.TestCase, parameterized.TestCase):
     self.checkpoint.read(os.path.join(self.dir, 'ours', 'v')).assert_consumed()
     self.assertEqual(int(self.step.numpy()), 7)
 
+  @parameterized.named_parameters(
+      ('assign_add', lambda v: v.assign_add(tf.ones_like(v))),
+      ('optimizer', lambda v: tf.keras.optimizers.Adam(0.1).apply_gradients(
+          [(tf.ones_like(v), v)])),
+      ('sparse_update', lambda v: v.scatter_add(tf.IndexedSlices(
+          tf.ones((1, 64)), tf.constant([0])))),
+  )
+  def test_snapshot_keeps_its_values_while_training_updates_them(self,
+                                                                 update):
+    # The snapshot holds the tensors read, not copies: TensorFlow must copy
+    # a variable's buffer before updating it while a read still holds it.
+    self.advance(7)
+    snapshot = variable_snapshot.take(self.checkpoint)
+    update(self.module.weights)
+    self.assertNotAllEqual(self.module.weights, np.full((64, 64), 7.0))
+    variable_snapshot.write(snapshot, os.path.join(self.dir, 'v'))
+    reader = tf.train.load_checkpoint(os.path.join(self.dir, 'v'))
+    self.assertAllEqual(
+        reader.get_tensor('policy/weights/.ATTRIBUTES/VARIABLE_VALUE'),
+        np.full((64, 64), 7.0, np.float32))
+
+  def test_checkpoint_without_train_step_is_an_error(self):
+    with self.assertRaisesRegex(ValueError, 'train_step'):
+      checkpoint_writer.CheckpointWriter(
+          self.dir, tf.train.Checkpoint(policy=self.module))
+
   def test_async_newest_step_always_written_none_lost_silently(self):
     gate = GatedWrite()
     expected = {}
@@ -142,7 +168,7 @@ class CheckpointWriterTest(test_case.TestCase, parameterized.TestCase):
           self.dir, self.checkpoint, async_writes=True)
       for step in range(1, 21):
         self.advance(step)
-        writer.save(step)  # Returns at once although the writer is stuck.
+        writer.save()  # Returns at once although the writer is stuck.
         expected[step] = np.full((64, 64), step, np.float32)
         if step == 1:
           self.assertTrue(gate.started.wait(timeout=30))
@@ -172,7 +198,7 @@ class CheckpointWriterTest(test_case.TestCase, parameterized.TestCase):
       writer = checkpoint_writer.CheckpointWriter(
           self.dir, self.checkpoint, async_writes=True)
       self.advance(5)
-      writer.save(5)
+      writer.save()
       self.assertTrue(gate.started.wait(timeout=30))
       # The files are written but not yet renamed into place.
       (name,) = os.listdir(self.dir)
@@ -191,7 +217,7 @@ class CheckpointWriterTest(test_case.TestCase, parameterized.TestCase):
     writer = checkpoint_writer.CheckpointWriter(
         self.dir, self.checkpoint, async_writes=async_writes)
     self.advance(1)
-    writer.save(1)
+    writer.save()
     writer.flush()
 
     def full_disk(snapshot, file_prefix):
@@ -203,21 +229,21 @@ class CheckpointWriterTest(test_case.TestCase, parameterized.TestCase):
     self.advance(2)
     with mock.patch.object(variable_snapshot, 'write', full_disk):
       if async_writes:
-        writer.save(2)  # Fails in the background...
+        writer.save()  # Fails in the background...
         with self.assertRaisesRegex(triggers.SaveError,
                                     'step 2.*No space left.*untouched'):
           writer.flush()  # ...and is raised in the caller.
       else:
         with self.assertRaisesRegex(triggers.SaveError,
                                     'step 2.*No space left.*untouched'):
-          writer.save(2)
+          writer.save()
     self.assertEqual(os.listdir(self.dir), ['policy_checkpoint_0000000001'])
     weights, _ = read_checkpoint(os.path.join(self.dir,
                                               'policy_checkpoint_0000000001'))
     self.assertAllEqual(weights, np.full((64, 64), 1, np.float32))
     # The writer keeps working once the disk is fine again.
     self.advance(3)
-    writer.save(3)
+    writer.save()
     writer.close()
     self.assertCountEqual(
         os.listdir(self.dir),
@@ -227,12 +253,12 @@ class CheckpointWriterTest(test_case.TestCase, parameterized.TestCase):
   def test_read_only_directory(self):
     writer = checkpoint_writer.CheckpointWriter(self.dir, self.checkpoint)
     self.advance(1)
-    writer.save(1)
+    writer.save()
     os.chmod(self.dir, 0o555)
     self.addCleanup(os.chmod, self.dir, 0o755)
     self.advance(2)
     with self.assertRaisesRegex(triggers.SaveError, 'step 2'):
-      writer.save(2)
+      writer.save()
     self.assertEqual(os.listdir(self.dir), ['policy_checkpoint_0000000001'])
 
   def test_unexpected_background_error_is_raised_next_and_close_returns(self):
@@ -241,12 +267,12 @@ class CheckpointWriterTest(test_case.TestCase, parameterized.TestCase):
     with mock.patch.object(manifest, 'write',
                            side_effect=RuntimeError('bad metadata value')):
       self.advance(1)
-      writer.save(1)
+      writer.save()
       self.assertTrue(wait_until(lambda: writer.failed == 1))
     self.advance(2)
     with self.assertRaisesRegex(triggers.SaveError,
                                 'step 1.*RuntimeError: bad metadata value'):
-      writer.save(2)  # The error of step 1; step 2 is queued all the same.
+      writer.save()  # The error of step 1; step 2 is queued all the same.
     self.assertIsNone(close_within(self, writer))
     self.assertEqual(checkpoint_format.list_steps(self.dir), [2])
     self.assertEqual((writer.requested, writer.written, writer.failed),
@@ -265,10 +291,10 @@ class CheckpointWriterTest(test_case.TestCase, parameterized.TestCase):
                                                 async_writes=True)
     with mock.patch.object(variable_snapshot, 'write', die):
       self.advance(1)
-      writer.save(1)
+      writer.save()
       self.assertTrue(gate.started.wait(timeout=30))
       self.advance(2)
-      writer.save(2)  # Waits behind step 1.
+      writer.save()  # Waits behind step 1.
       gate.release.set()
       error = close_within(self, writer)
     self.assertIsInstance(error, triggers.SaveError)
@@ -282,11 +308,11 @@ class CheckpointWriterTest(test_case.TestCase, parameterized.TestCase):
     with mock.patch.object(variable_snapshot, 'write',
                            side_effect=SystemExit):
       self.advance(1)
-      writer.save(1)
+      writer.save()
       self.assertTrue(wait_until(lambda: writer.failed == 1))
     self.advance(2)
     with self.assertRaisesRegex(triggers.SaveError, r'\[1\] not written'):
-      writer.save(2)
+      writer.save()
     self.assertIsNone(close_within(self, writer))
     self.assertEqual(checkpoint_format.list_steps(self.dir), [2])
 
@@ -298,10 +324,10 @@ class CheckpointWriterTest(test_case.TestCase, parameterized.TestCase):
          mock.patch.object(manifest, 'write',
                            side_effect=RuntimeError('no manifest')):
       self.advance(1)
-      writer.save(1)
+      writer.save()
       self.assertTrue(gate.started.wait(timeout=30))
       self.advance(2)
-      writer.save(2)
+      writer.save()
       gate.release.set()
       error = close_within(self, writer)
     self.assertRegex(str(error), 'step 1.*no manifest')
@@ -314,7 +340,7 @@ class CheckpointWriterTest(test_case.TestCase, parameterized.TestCase):
     writer.close()
     writer.close()
     with self.assertRaisesRegex(RuntimeError, 'after close'):
-      writer.save(1)
+      writer.save()
 
 
 class AsyncTriggerTest(test_case.TestCase):

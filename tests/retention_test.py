@@ -85,7 +85,7 @@ class RetentionFailureTest(test_case.TestCase, parameterized.TestCase):
         checkpoints_dir, tf.train.Checkpoint(train_step=step),
         async_writes=async_writes, max_to_keep=1)
     step.assign(1)
-    writer.save(1)
+    writer.save()
     writer.flush()
     step.assign(2)
     denied = OSError(errno.EACCES, 'Permission denied')
@@ -95,7 +95,7 @@ class RetentionFailureTest(test_case.TestCase, parameterized.TestCase):
           retention.RetentionError,
           'step 2 is complete.*older checkpoints could not be deleted.*'
           'Permission denied') as raised:
-        writer.save(2)
+        writer.save()
         writer.flush()
     self.assertNotIsInstance(raised.exception, triggers.SaveError)
     self.assertEqual(triggers.list_checkpoints(saved_model_dir), [1, 2])

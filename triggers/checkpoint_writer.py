@@ -1,7 +1,8 @@
 """Writes policy checkpoints, on the caller's thread or a background one.
 
-The caller's thread always takes the snapshot (a copy of the values at the step
-the checkpoint is named after); only the file writing moves to the background.
+The caller's thread always takes the snapshot (the values at the step the
+checkpoint is named after, see `variable_snapshot`); only the file writing
+moves to the background.
 While a write is in flight, newer requests replace an older waiting one (the
 newest step is always written; each replaced request is counted and logged).
 
@@ -56,16 +57,24 @@ class CheckpointWriter:
 
     Args:
       checkpoints_dir: directory that holds the `policy_checkpoint_*` dirs.
-      checkpoint: the objects to save (policy, its variables, train_step).
+      checkpoint: the objects to save (policy, its variables); the value of
+        its `train_step` variable names each checkpoint.
       async_writes: write on a background thread; default False.
       max_to_keep: newest checkpoints kept after each write; None (default)
         keeps all.
       keep_every_n_steps: checkpoints at multiples of this are never deleted;
         None (default) for none.
+
+    Raises:
+      ValueError: `checkpoint` has no `train_step` variable.
     """
     self._dir = checkpoints_dir
     self._checkpoint = checkpoint
     self._snapshotter = variable_snapshot.Snapshotter(checkpoint)
+    if not isinstance(getattr(checkpoint, 'train_step', None), tf.Variable):
+      raise ValueError('The checkpoint needs a `train_step` variable: its '
+                       'value names each policy checkpoint.')
+    self._step_key = self._snapshotter.key_of(checkpoint.train_step)
     self._async = async_writes
     self._max_to_keep = max_to_keep
     self._keep_every_n_steps = keep_every_n_steps
@@ -81,15 +90,17 @@ class CheckpointWriter:
     self.already_present = 0
     self.failed = 0
 
-  def save(self, step: int, metadata: Optional[Mapping[str, Any]] = None,
-           gin_config_sha256: Optional[str] = None) -> None:
-    """Snapshots the values now and writes them as the checkpoint at `step`.
+  def save(self, metadata: Optional[Mapping[str, Any]] = None,
+           gin_config_sha256: Optional[str] = None) -> int:
+    """Snapshots the values now and writes them as the checkpoint at their step.
 
     Args:
-      step: the train step; names the checkpoint.
       metadata: name -> JSON-serialisable scalar recorded in the manifest.
       gin_config_sha256: recorded in the manifest (see
         `manifest.gin_config_sha256`); None (default) for none.
+
+    Returns:
+      The step: the value of `train_step` in the snapshot.
 
     Raises:
       SaveError: this write failed (sync), or an earlier background one did;
@@ -100,12 +111,18 @@ class CheckpointWriter:
     """
     if self._closed:
       raise RuntimeError('CheckpointWriter.save() called after close().')
-    request = _Request(step, self._snapshotter.take(), dict(metadata or {}),
-                       gin_config_sha256, time.time())
+    snapshot = self._snapshotter.take()
+    step = int(snapshot.values[self._step_key])
+    request = _Request(step, snapshot, dict(metadata or {}), gin_config_sha256,
+                       time.time())
     self.requested += 1
     if not self._async:
-      self._write(request)
-      return
+      try:
+        self._write(request)
+      except SaveError:
+        self.failed += 1
+        raise
+      return step
     with self._cond:
       if self._pending is not None:
         self.coalesced += 1
@@ -117,6 +134,7 @@ class CheckpointWriter:
       self._start_thread()
       self._cond.notify_all()
     self._raise_errors()
+    return step
 
   def flush(self) -> None:
     """Waits until every requested checkpoint is written or has failed.
@@ -191,13 +209,14 @@ class CheckpointWriter:
   def _record(self, error: Exception, step: int) -> None:
     """Keeps a background error for the caller's next call."""
     if not isinstance(error, (SaveError, retention.RetentionError)):
-      self.failed += 1
       wrapped = SaveError(f'Could not write the policy checkpoint for step '
                           f'{step}: {type(error).__name__}: {error}')
       wrapped.__cause__ = error
       error = wrapped
     logging.error('%s', error)
     with self._cond:
+      if isinstance(error, SaveError):
+        self.failed += 1
       self._errors.append(error)
 
   def _abandon(self, reason: str) -> None:
@@ -234,7 +253,6 @@ class CheckpointWriter:
                      request.wall_time)
       published = checkpoint_format.publish(temp, final)
     except Exception as e:  # pylint: disable=broad-except
-      self.failed += 1
       _remove_quietly(temp)
       hint = ("free space or fix the directory's permissions"
               if isinstance(e, (tf.errors.OpError, OSError)) else
@@ -256,6 +274,8 @@ class CheckpointWriter:
       ) from e
 
   def _raise_errors(self) -> None:
+    if not self._errors:
+      return
     with self._cond:
       errors, self._errors = self._errors, []
     if errors:

@@ -1,33 +1,40 @@
-"""Copies a `tf.train.Checkpoint`'s values now, to write them to disk later.
+"""Takes a `tf.train.Checkpoint`'s values now, to write them to disk later.
 
 `tf.train.Checkpoint.write` reads the variables while it writes, so a write on
 another thread sees whatever training has done meanwhile. Here the caller takes
-a `Snapshot` (a NumPy copy of every value plus the object graph) at the step it
-names, and any thread can `write` it later: the files are the ones
+a `Snapshot` (the tensors read from every variable, plus the object graph) at
+the step it names, and any thread can `write` it later: the files are the ones
 `Checkpoint.write` makes, and restore into the same objects.
+
+A tensor read from a variable keeps its value without being copied: an update
+of the variable copies the buffer first while a read tensor still holds it
+(TensorFlow's copy-on-write, which `Checkpoint.write` relies on too).
 """
 
 import dataclasses
 import os
-from typing import Dict
+from typing import Dict, Union
 
 import numpy as np
 import tensorflow as tf
+from tensorflow.python.ops import gen_resource_variable_ops
+from tensorflow.python.ops import resource_variable_ops
 from tensorflow.python.training.saving import saveable_object
 
 
 @dataclasses.dataclass(frozen=True)
 class Snapshot:
-  """Checkpoint key -> value copied from the variables at one moment."""
-  values: Dict[str, np.ndarray]
+  """Checkpoint key -> value of the variables at one moment."""
+  values: Dict[str, Union[np.ndarray, tf.Tensor]]
 
 
 class Snapshotter:
   """Takes snapshots of one checkpoint quickly, for a trigger's many saves.
 
   What to save (the checkpoint keys, the object graph, which variables) is
-  gathered once, here; each `take` then reads every variable in one
-  `tf.function` call and copies the values.
+  gathered once, here. Each `take` then reads each plain resource variable
+  with one `ReadVariableOp` (about 5 us each), and anything else in one
+  `tf.function` call.
   """
 
   def __init__(self, checkpoint: tf.train.Checkpoint):
@@ -45,25 +52,46 @@ class Snapshotter:
       raise NotImplementedError(
           f'Cannot snapshot objects with registered savers: {registered_savers}')
     self._constants = {}  # Fixed values: the object graph.
-    self._variable_keys = []
-    variable_specs = []
-    for tensors in serialized.values():
+    self._variables = []  # (key, handle, dtype) of plain resource variables.
+    self._other_keys = []
+    self._keys = {}  # id(trackable) -> key, for those saved under one key.
+    other_specs = []
+    for trackable, tensors in serialized.items():
+      if len(tensors) == 1:
+        self._keys[id(trackable)] = next(iter(tensors))
       for key, tensor in tensors.items():
         if isinstance(tensor, dict):
           raise NotImplementedError(f'Cannot snapshot sliced variable {key!r}.')
-        if isinstance(tensor, saveable_object.SaveSpec):
-          self._variable_keys.append(key)
-          variable_specs.append(tensor)
-        else:
+        if not isinstance(tensor, saveable_object.SaveSpec):
           self._constants[key] = np.array(tensor, copy=True)
-    self._read_all = tf.function(
-        lambda: [spec.tensor for spec in variable_specs])
+        elif type(trackable) is resource_variable_ops.ResourceVariable:  # pylint: disable=unidiomatic-typecheck
+          self._variables.append((key, trackable.handle, trackable.dtype))
+        else:  # E.g. a distributed variable: read as Checkpoint.write does.
+          self._other_keys.append(key)
+          other_specs.append(tensor)
+    self._read_others = tf.function(
+        lambda: [spec.tensor for spec in other_specs])
+
+  def key_of(self, variable: tf.Variable) -> str:
+    """The key under which the snapshots hold `variable`'s value.
+
+    Raises:
+      ValueError: the checkpoint does not save `variable`.
+    """
+    try:
+      return self._keys[id(variable)]
+    except KeyError:
+      raise ValueError(
+          f'The checkpoint does not save the variable {variable.name}.'
+      ) from None
 
   def take(self) -> Snapshot:
-    """A copy of every value, now."""
+    """The value of everything in the checkpoint, now."""
     values = dict(self._constants)
-    for key, value in zip(self._variable_keys, self._read_all()):
-      values[key] = np.array(value, copy=True)
+    for key, handle, dtype in self._variables:
+      values[key] = gen_resource_variable_ops.read_variable_op(handle, dtype)
+    if self._other_keys:
+      values.update(zip(self._other_keys, self._read_others()))
     return Snapshot(values)
 
 
