@@ -256,7 +256,7 @@ def _memory_gib() -> Optional[float]:
   return None
 
 
-def _git_commit() -> str:
+def git_commit() -> str:
   try:
     commit = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=REPO_ROOT,
                             capture_output=True, text=True, check=True
@@ -298,7 +298,7 @@ def machine_info() -> Dict[str, object]:
       'tensorflow': tf.__version__,
       'tf_agents': tf_agents.__version__,
       'reverb': _dist_version('dm-reverb'),
-      'git_commit': _git_commit(),
+      'git_commit': git_commit(),
   }
 
 

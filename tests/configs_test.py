@@ -9,6 +9,7 @@ import gin
 import configs
 from train_eval import agents  # pylint: disable=unused-import
 from train_eval import environments
+from train_eval import errors
 from train_eval import experiment  # pylint: disable=unused-import
 from train_eval import gin_config
 from tests import test_case
@@ -24,8 +25,8 @@ class ShippedConfigsTest(test_case.TestCase, parameterized.TestCase):
 
   @parameterized.parameters(*SHIPPED)
   def test_parses_strictly_from_another_directory(self, name):
-    os.chdir(self.create_tempdir().full_path)
     self.addCleanup(os.chdir, os.getcwd())
+    os.chdir(self.create_tempdir().full_path)
     paths = gin_config.parse([name], [])
     self.assertEqual(paths, [os.path.join(configs.CONFIGS_DIR, name)])
     # Every required value is bound.
@@ -45,6 +46,7 @@ class ShippedConfigsTest(test_case.TestCase, parameterized.TestCase):
         'train_eval.collect_steps_per_iteration': 1,
         'train_eval.eval_interval': 10000,
         'train_eval.eval_episodes': 20,
+        'train_eval.eval_policy': 'policy',
         'train_eval.log_interval': 5000,
         'ReverbReplay.capacity': 10000,
         'ReverbReplay.batch_size': 256,
@@ -77,17 +79,25 @@ class ShippedConfigsTest(test_case.TestCase, parameterized.TestCase):
 class StrictParsingTest(test_case.TestCase, parameterized.TestCase):
 
   @parameterized.named_parameters(
-      ('unknown_config', ['no_such.gin'], [], 'no_such.gin.*Packaged configs'),
+      ('unknown_config', ['no_such.gin'], [], errors.GinFileError,
+       'no_such.gin.*Packaged configs'),
       ('unknown_configurable', ['sac_pendulum.gin'],
-       ['NoSuchThing.x = 1'], 'NoSuchThing'),
+       ['NoSuchThing.x = 1'], errors.UnknownNameError, 'NoSuchThing'),
       ('unknown_parameter', ['sac_pendulum.gin'],
-       ['train_eval.num_iteration = 1'], 'num_iteration'),
+       ['train_eval.num_iteration = 1'], errors.UnknownNameError,
+       'num_iteration'),
       ('malformed_binding', ['sac_pendulum.gin'],
-       ['train_eval.num_iterations = = 1'], 'num_iterations = = 1'),
+       ['train_eval.num_iterations = = 1'], errors.MalformedBindingError,
+       'num_iterations = = 1'),
+      ('unbalanced_brackets', ['sac_pendulum.gin'],
+       ['sac_agent.actor_fc_layers = (64, 64'], errors.MalformedBindingError,
+       'actor_fc_layers = \\(64, 64'),
   )
-  def test_bad_input_names_the_offending_text(self, files, bindings, pattern):
-    with self.assertRaisesRegex(gin_config.ConfigError, pattern):
+  def test_bad_input_names_the_offending_text(self, files, bindings, error,
+                                               pattern):
+    with self.assertRaisesRegex(error, pattern) as raised:
       gin_config.parse(files, bindings)
+    self.assertNotIn('\n', str(raised.exception))
 
   def test_later_binding_wins_over_the_file(self):
     gin_config.parse(['sac_pendulum.gin'],

@@ -3,6 +3,7 @@
 from absl.testing import absltest
 from absl.testing import parameterized
 
+from train_eval import errors
 from train_eval import flag_bindings
 from tests import test_case
 
@@ -70,7 +71,7 @@ class ConflictTest(test_case.TestCase, parameterized.TestCase):
       ('module_name', 'triggers.PolicySavedModelTrigger.interval = 9'),
   )
   def test_flag_and_binding_disagreeing_is_an_error_naming_both(self, binding):
-    with self.assertRaises(flag_bindings.ConflictError) as raised:
+    with self.assertRaises(errors.ConflictError) as raised:
       flag_bindings.check_conflicts(['PolicySavedModelTrigger.interval = 7'],
                                     [binding])
     message = str(raised.exception)
@@ -89,7 +90,7 @@ class ConflictTest(test_case.TestCase, parameterized.TestCase):
 
   def test_malformed_binding_names_the_text(self):
     with self.assertRaisesRegex(
-        flag_bindings.MalformedBindingError,
+        errors.MalformedBindingError,
         'PolicySavedModelTrigger.interval = = 7.*malformed'):
       flag_bindings.check_conflicts(
           [], ['PolicySavedModelTrigger.interval = = 7'])

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from tf_agents.policies import policy_loader
 import triggers
 from tests import subprocesses
 from tests import test_case
+from train_eval import evaluation
 
 TINY_SAC = os.path.join(subprocesses.REPO_ROOT, 'tests', 'testdata',
                         'tiny_sac_pendulum.gin')
@@ -24,6 +26,12 @@ TINY_DQN_BINDINGS = [
     'train_eval.eval_interval = 0', 'ReverbReplay.batch_size = 16',
     'dqn_agent.fc_layers = (16,)', 'PolicySavedModelTrigger.interval = 10',
 ]
+# What the console must never show by default: lines from TensorFlow, gym,
+# pybullet, Reverb and SavedModel exports that say nothing to the user.
+NOISE = ('cuDNN', 'TensorRT', 'Gym has been unmaintained', 'argv[0]',
+         'pkg_resources', 'Assets written', 'without gRPC', 'Sanitizing',
+         'untraced functions', 'UserWarning', 'fingerprint', 'oneDNN')
+PROGRESS = re.compile(r'train \[[#.]+\] +\d+% (\d+)/(\d+) · [\d.]+ steps/s')
 
 
 def command(root_dir, gin_files=(TINY_SAC,), bindings=(), flags=()):
@@ -46,6 +54,11 @@ def snapshot(root, files_only=False):
   return state
 
 
+def read_log(root_dir, job='all'):
+  with open(os.path.join(root_dir, 'logs', f'{job}.log')) as f:
+    return f.read()
+
+
 class TrainEvalBinaryTest(test_case.TestCase, parameterized.TestCase):
 
   def setUp(self):
@@ -55,8 +68,8 @@ class TrainEvalBinaryTest(test_case.TestCase, parameterized.TestCase):
 
   def run_binary(self, *args, expect_rc=0, **kwargs):
     result = subprocess.run(command(*args, **kwargs), cwd=self.workdir,
-                            env=subprocesses.python_env(), capture_output=True, text=True,
-                            timeout=600)
+                            env=subprocesses.python_env(), capture_output=True,
+                            text=True, timeout=600)
     if result.returncode != expect_rc:
       self.fail(f'exit {result.returncode}, wanted {expect_rc}\n'
                 f'stdout:\n{result.stdout}\nstderr:\n{result.stderr[-5000:]}')
@@ -73,10 +86,10 @@ class TrainEvalBinaryTest(test_case.TestCase, parameterized.TestCase):
           os.path.join(policies, name, 'policy_specs.pbtxt')), name)
     self.assertEqual(self.checkpoints(), [20, 40])
     self.assertIn('Finished at train step 40.', result.stdout)
-    self.assertRegex(result.stderr,
+    self.assertRegex(result.stdout,
                      r'step = 20: AverageReturn = -?\d+\.\d+, '
                      r'AverageEpisodeLength = 200\.0+')
-    self.assertRegex(result.stderr, r'step = 10: loss = .*steps/s, ETA ')
+    self.assertIn('step = 10: loss = ', read_log(self.root_dir))
     with open(os.path.join(self.root_dir, 'operative_config.gin')) as f:
       self.assertIn('PolicySavedModelTrigger.interval = 20', f.read())
     for summaries in ('train', 'eval'):
@@ -96,6 +109,32 @@ class TrainEvalBinaryTest(test_case.TestCase, parameterized.TestCase):
     self.assertTrue(np.all(np.abs(action) <= 2.0))
     env.step(action)
 
+  def test_console_is_short_and_the_log_has_everything(self):
+    result = self.run_binary(self.root_dir)
+    console = result.stdout + result.stderr
+    lines = console.splitlines()
+    self.assertLess(len(lines), 40, console)
+    self.assertEqual(
+        [int(m.group(1)) for m in PROGRESS.finditer(result.stderr)],
+        [10, 20, 30, 40])
+    self.assertRegex(result.stderr, r'train \[#+\] 100% 40/40 .* loss [-\d.]+'
+                     r' · eval -?[\d.]+ @ 40')
+    for step in (0, 20, 40):
+      self.assertRegex(result.stdout, rf'(?m)^step = {step}: AverageReturn = ')
+    self.assertIn('Finished at train step 40.', result.stdout)
+    for noise in NOISE:
+      self.assertNotIn(noise, console)
+    log = read_log(self.root_dir)
+    self.assertRegex(log, r'(?m)^I\d{4} [\d:.]+ +\d+ single_process\.py:\d+\] '
+                     r'Training from step 0 to 40\.')
+    for expected in ('Saving at step 40', 'step = 20: AverageReturn',
+                     'Started replay server', 'Assets written'):
+      self.assertIn(expected, log)
+
+  def test_verbosity_brings_the_absl_log_back(self):
+    result = self.run_binary(self.root_dir, flags=['--verbosity=0'])
+    self.assertRegex(result.stderr, r'I\d{4} .*Training from step 0 to 40')
+
   def test_interval_flag_changes_the_saved_steps(self):
     self.run_binary(self.root_dir, flags=['--interval=7'],
                     bindings=['train_eval.num_iterations = 30'])
@@ -112,35 +151,36 @@ class TrainEvalBinaryTest(test_case.TestCase, parameterized.TestCase):
     self.run_binary(self.root_dir)
     self.assertEqual(self.checkpoints(), [20, 40])
     before = snapshot(os.path.join(self.root_dir, 'policies'), files_only=True)
-    result = self.run_binary(self.root_dir,
-                             bindings=['train_eval.num_iterations = 60'])
-    self.assertIn('Training from step 40 to 60', result.stderr)
-    self.assertNotIn('already exists', result.stderr)
+    self.run_binary(self.root_dir, bindings=['train_eval.num_iterations = 60'])
+    log = read_log(self.root_dir)
+    self.assertIn('Training from step 40 to 60', log)
+    self.assertNotIn('already exists', log)
     self.assertEqual(self.checkpoints(), [20, 40, 60])
     after = snapshot(os.path.join(self.root_dir, 'policies'), files_only=True)
     for path, state in before.items():
       self.assertEqual(after[path], state, f'{path} was rewritten')
 
   def test_sigterm_saves_at_one_step_then_restart_continues(self):
-    log_path = os.path.join(self.workdir, 'stderr.txt')
-    with open(log_path, 'w') as log:
+    err_path = os.path.join(self.workdir, 'stderr.txt')
+    with open(err_path, 'w') as err:
       process = subprocess.Popen(
           command(self.root_dir,
                   bindings=['train_eval.num_iterations = 100000',
                             'train_eval.eval_interval = 0',
                             'ReverbReplay.checkpoint = True']),
-          cwd=self.workdir, env=subprocesses.python_env(), stdout=subprocess.PIPE,
-          stderr=log, text=True)
+          cwd=self.workdir, env=subprocesses.python_env(),
+          stdout=subprocess.PIPE, stderr=err, text=True)
       deadline = time.monotonic() + 300
-      while 'step = 30: loss' not in open(log_path).read():
-        self.assertIsNone(process.poll(), open(log_path).read()[-3000:])
+      while not [m for m in PROGRESS.finditer(open(err_path).read())
+                 if int(m.group(1)) >= 30]:
+        self.assertIsNone(process.poll(), open(err_path).read()[-3000:])
         self.assertLess(time.monotonic(), deadline)
         time.sleep(0.2)
       process.send_signal(signal.SIGTERM)
       stdout, _ = process.communicate(timeout=300)
-    stderr = open(log_path).read()
+    stderr = open(err_path).read()
     self.assertEqual(process.returncode, 0, stderr[-3000:])
-    self.assertIn('Received SIGTERM', stderr)
+    self.assertIn('Stop requested by SIGTERM', stderr)
     stopped_at = int(stdout.split('Finished at train step ')[1].split('.')[0])
     self.assertGreaterEqual(stopped_at, 30)
     self.assertEqual(self.checkpoints()[-1], stopped_at)
@@ -150,14 +190,14 @@ class TrainEvalBinaryTest(test_case.TestCase, parameterized.TestCase):
     self.assertNotEmpty(os.listdir(
         os.path.join(self.root_dir, 'train', 'replay_buffer_checkpoints')))
 
-    result = self.run_binary(
+    self.run_binary(
         self.root_dir, bindings=[f'train_eval.num_iterations = {stopped_at + 5}',
                                  'train_eval.eval_interval = 0',
                                  'ReverbReplay.checkpoint = True'])
-    self.assertIn(f'Training from step {stopped_at} to {stopped_at + 5}',
-                  result.stderr)
+    log = read_log(self.root_dir)
+    self.assertIn(f'Training from step {stopped_at} to {stopped_at + 5}', log)
     # The replay table came back from its checkpoint: no initial collection.
-    self.assertNotIn('initial steps with a random policy', result.stderr)
+    self.assertEqual(log.count('initial steps with a random policy'), 1)
     self.assertEqual(self.checkpoints()[-1], stopped_at + 5)
 
   def test_seed_repeats_initialisation_and_evaluation(self):
@@ -166,26 +206,21 @@ class TrainEvalBinaryTest(test_case.TestCase, parameterized.TestCase):
       result = self.run_binary(
           os.path.join(self.workdir, name),
           bindings=['train_eval.seed = 7', 'train_eval.num_iterations = 1'])
-      lines.append([l.split('] ')[-1] for l in result.stderr.splitlines()
-                    if 'step = 0: AverageReturn' in l])
+      lines.append([l for l in result.stdout.splitlines()
+                    if l.startswith('step = 0: AverageReturn')])
     self.assertLen(lines[0], 1)
     self.assertEqual(lines[0], lines[1])
 
-  def test_overlapped_collection_holds_the_sequential_ratio(self):
-    result = self.run_binary(
-        self.root_dir, bindings=['train_eval.overlapped = True',
-                                 'train_eval.overlap_slack_steps = 2',
-                                 'train_eval.num_iterations = 60'])
-    self.assertIn('collecting in the background', result.stderr)
-    self.assertEqual(self.checkpoints(), [20, 40, 60])
-    policies = os.path.join(self.root_dir, 'policies')
-    # One environment step per train step. Collection may lead by the
-    # limiter's slack (2 steps) plus the batches sampled early: 2 prefetched
-    # and about 3 in flight in Reverb's dataset (tf_agents' buffer of 3x the
-    # batch), so about 7; without the limiter it ran ~180 ahead by step 20.
-    for step in self.checkpoints():
-      env_steps = triggers.read_manifest(policies, step)['metadata']['env_step']
-      self.assertBetween(env_steps, step - 2, step + 10)
+  @parameterized.named_parameters(
+      ('greedy', 'greedy', 'GreedyPolicy'),
+      ('policy', 'policy', 'ActorPolicy'),
+  )
+  def test_eval_policy_picks_what_is_evaluated(self, kind, class_name):
+    self.run_binary(self.root_dir, bindings=[
+        f"train_eval.eval_policy = '{kind}'", 'train_eval.num_iterations = 1'])
+    with open(os.path.join(self.root_dir, 'operative_config.gin')) as f:
+      self.assertIn(f"train_eval.eval_policy = '{kind}'", f.read())
+    self.assertIn(f'Evaluating {class_name}', read_log(self.root_dir))
 
   def test_retention_and_best_policy_flags(self):
     self.run_binary(self.root_dir,
@@ -196,7 +231,10 @@ class TrainEvalBinaryTest(test_case.TestCase, parameterized.TestCase):
     best = os.path.join(self.root_dir, 'policies', 'best_policy')
     with open(os.path.join(best, 'best.json')) as f:
       record = json.load(f)
-    self.assertIn(record['step'], (0, 20, 40))
+    returns = evaluation.read_scalars(self.root_dir, 'AverageReturn')
+    self.assertEqual(sorted(returns), [0, 20, 40])
+    self.assertEqual(record['step'], max(returns, key=returns.get))
+    self.assertAlmostEqual(record['value'], max(returns.values()), places=3)
     self.assertEqual(record['metric'], 'AverageReturn')
     self.assertTrue(os.path.exists(os.path.join(best, 'saved_model.pb')))
 
@@ -212,55 +250,12 @@ class TrainEvalBinaryTest(test_case.TestCase, parameterized.TestCase):
 
     before = snapshot(self.root_dir)
     result = self.run_binary(self.root_dir, expect_rc=2)  # SAC into DQN's dir.
-    self.assertIn('holds a policy saved for other specs', result.stderr)
-    self.assertIn('new saved_model_dir', result.stderr)
+    self.assertIn('holds a run of another agent', result.stderr)
+    self.assertIn('--overwrite_existing', result.stderr)
     self.assertEqual(snapshot(self.root_dir), before)
 
-
-class BadInputTest(test_case.TestCase, parameterized.TestCase):
-  """Each is a clear error, a non-zero exit, and an existing root_dir untouched."""
-
-  @parameterized.named_parameters(
-      ('unknown_config', dict(gin_files=['no_such_config.gin']),
-       'no_such_config.gin'),
-      ('missing_file', dict(gin_files=['/nonexistent/dir/x.gin']),
-       '/nonexistent/dir/x.gin'),
-      ('unknown_parameter', dict(bindings=['train_eval.num_iteration = 5']),
-       'num_iteration'),
-      ('unknown_configurable', dict(bindings=['NoSuchTrigger.interval = 5']),
-       'NoSuchTrigger'),
-      ('malformed_binding', dict(bindings=['train_eval.num_iterations = = 5']),
-       'train_eval.num_iterations = = 5'),
-      ('conflicting_flag', dict(bindings=['PolicySavedModelTrigger.interval = 9'],
-                                flags=['--interval=7']),
-       'PolicySavedModelTrigger.interval = 7.*PolicySavedModelTrigger.interval = 9'),
-      ('interval_zero', dict(flags=['--interval=0']), '--interval=0'),
-      ('shadowed_binding', dict(bindings=['SacAgent.gamma = 0.5']),
-       'SacAgent.gamma is bound.*sac_agent'),
-      ('no_gin_file', dict(gin_files=[]), 'at least one --gin_file'),
-  )
-  def test_bad_input(self, kwargs, message):
-    workdir = self.create_tempdir().full_path
-    root_dir = os.path.join(workdir, 'existing_run')
-    os.makedirs(os.path.join(root_dir, 'policies'))
-    with open(os.path.join(root_dir, 'notes.txt'), 'w') as f:
-      f.write('precious')
-    before = snapshot(root_dir)
-    result = subprocess.run(command(root_dir, **kwargs), cwd=workdir,
-                            env=subprocesses.python_env(), capture_output=True, text=True,
-                            timeout=300)
-    self.assertNotEqual(result.returncode, 0)
-    self.assertRegex(result.stderr, message)
-    self.assertIn('train_eval: error:', result.stderr)
-    self.assertEqual(snapshot(root_dir), before)
-
-  def test_missing_root_dir(self):
-    workdir = self.create_tempdir().full_path
-    result = subprocess.run(command(None), cwd=workdir, env=subprocesses.python_env(),
-                            capture_output=True, text=True, timeout=300)
-    self.assertNotEqual(result.returncode, 0)
-    self.assertIn('--root_dir', result.stderr)
-    self.assertEqual(os.listdir(workdir), [])
+    self.run_binary(self.root_dir, flags=['--overwrite_existing'])
+    self.assertEqual(self.checkpoints(), [20, 40])
 
 
 if __name__ == '__main__':

@@ -25,7 +25,8 @@ class Collector:
                policy: py_policy.PyPolicy,
                writer: experience_writer.ExperienceWriter,
                train_step: tf.Variable, steps_per_run: int,
-               summary_dir: Optional[str]):
+               summary_dir: Optional[str],
+               env_steps: Optional[py_metrics.EnvironmentSteps] = None):
     """Creates the collector.
 
     Args:
@@ -35,8 +36,10 @@ class Collector:
       train_step: the train step counter the summaries are written against.
       steps_per_run: environment steps per `run()`.
       summary_dir: where the collect metrics' summaries go; None for none.
+      env_steps: counts the environment steps (e.g. for checkpoint metadata);
+        a new one by default.
     """
-    self.env_steps = py_metrics.EnvironmentSteps()
+    self.env_steps = env_steps or py_metrics.EnvironmentSteps()
     self.writer = writer
     self._actor = shadowed_bindings.call(
         actor.Actor, 'Actor', env=env, policy=policy, train_step=train_step,

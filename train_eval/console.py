@@ -18,6 +18,8 @@ import tempfile
 import time
 from typing import Mapping, Optional, TextIO
 
+from absl import logging as absl_logging
+
 OUR_PACKAGES = ('train_eval', 'triggers', 'policies_tool')
 LOGS_DIR = 'logs'
 
@@ -88,15 +90,14 @@ class ConsoleFilter(logging.Filter):
     return ours and record.levelno >= logging.WARNING
 
 
-def attach_log_handler(stream: TextIO, verbose_level: Optional[int],
-                       prefix: str = '') -> logging.Handler:
+def attach_log_handler(stream: TextIO,
+                       verbose_level: Optional[int]) -> logging.Handler:
   """Sends the absl log records `ConsoleFilter` passes to `stream`."""
   handler = logging.StreamHandler(stream)
   handler.addFilter(ConsoleFilter(verbose_level))
-  handler.setFormatter(logging.Formatter(
-      f'{prefix}%(levelname)s: %(message)s' if verbose_level is None else
-      f'{prefix}%(levelname).1s%(asctime)s %(filename)s:%(lineno)d] '
-      '%(message)s'))
+  handler.setFormatter(
+      logging.Formatter('%(levelname)s: %(message)s') if verbose_level is None
+      else absl_logging.PythonFormatter())  # The log file's own format.
   logging.getLogger('absl').addHandler(handler)
   return handler
 

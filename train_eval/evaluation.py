@@ -2,7 +2,7 @@
 
 import glob
 import os
-from typing import Dict, Set
+from typing import Dict
 
 import tensorflow as tf
 from tf_agents.drivers import py_driver
@@ -53,13 +53,14 @@ class Evaluator:
     return results
 
 
-def evaluated_steps(root_dir: str) -> Set[int]:
-  """Train steps with an AverageReturn summary in root_dir/eval."""
-  tag = SUMMARY_PREFIX + 'AverageReturn'
-  steps = set()
-  for path in glob.glob(os.path.join(root_dir, EVAL_DIR, 'events.*')):
+def read_scalars(root_dir: str, metric: str = 'AverageReturn') -> Dict[int, float]:
+  """step -> value of the eval summary `Metrics/<metric>` in root_dir/eval."""
+  tag = SUMMARY_PREFIX + metric
+  values = {}
+  for path in sorted(glob.glob(os.path.join(root_dir, EVAL_DIR, 'events.*'))):
     for record in tf.data.TFRecordDataset(path):
       event = tf.compat.v1.Event.FromString(record.numpy())
-      if any(value.tag == tag for value in event.summary.value):
-        steps.add(int(event.step))
-  return steps
+      for value in event.summary.value:
+        if value.tag == tag:
+          values[int(event.step)] = float(tf.make_ndarray(value.tensor))
+  return dict(sorted(values.items()))

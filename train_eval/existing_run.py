@@ -6,9 +6,12 @@ what differs instead of failing inside TensorFlow's restore.
 """
 
 import os
+import shutil
 import tempfile
 from typing import Dict, List, Tuple
 
+from absl import logging
+import gin
 import tensorflow as tf
 from tf_agents.agents import tf_agent
 from tf_agents.train import learner
@@ -51,6 +54,9 @@ def check_compatible(root_dir: str, agent: tf_agent.TFAgent,
                      train_step: tf.Variable) -> None:
   """Raises unless root_dir's Learner checkpoint (if any) fits `agent`.
 
+  With `PolicySavedModelTrigger.overwrite_existing` (--overwrite_existing)
+  bound True, an unfitting run is deleted instead (see `remove_run`).
+
   Raises:
     errors.IncompatibleRunError: naming the checkpoint and the first few
       differences, and the ways out.
@@ -62,7 +68,11 @@ def check_compatible(root_dir: str, agent: tf_agent.TFAgent,
     expected_path = tf.train.Checkpoint(agent=agent, train_step=train_step).write(
         os.path.join(scratch, 'expected'))
     found = differences(_shapes(saved_path), _shapes(expected_path))
-  if found:
+  if found and _overwrite_existing():
+    logging.warning('--overwrite_existing: deleting the run of another agent '
+                    'in %s (%s).', root_dir, found[0])
+    remove_run(root_dir)
+  elif found:
     more = f' (and {len(found) - _SHOWN} more)' if len(found) > _SHOWN else ''
     raise errors.IncompatibleRunError(
         f'--root_dir={root_dir} holds a run of another agent: its Learner '
@@ -70,3 +80,25 @@ def check_compatible(root_dir: str, agent: tf_agent.TFAgent,
         f'this config: {"; ".join(found[:_SHOWN])}{more}. Use a new '
         '--root_dir, or pass --overwrite_existing to delete that run and '
         'start afresh.')
+
+
+# What a run writes in root_dir; `remove_run` deletes these and nothing else.
+RUN_CONTENTS = (learner.TRAIN_DIR, 'eval', learner.POLICY_SAVED_MODEL_DIR,
+                'operative_config.gin')
+
+
+def remove_run(root_dir: str) -> None:
+  """Deletes an earlier run's checkpoints, policies and summaries (not logs/)."""
+  for name in RUN_CONTENTS:
+    path = os.path.join(root_dir, name)
+    if os.path.isdir(path):
+      shutil.rmtree(path)
+    elif os.path.exists(path):
+      os.remove(path)
+
+
+def _overwrite_existing() -> bool:
+  try:
+    return bool(gin.query_parameter('PolicySavedModelTrigger.overwrite_existing'))
+  except ValueError:
+    return False

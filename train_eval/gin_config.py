@@ -58,7 +58,8 @@ def parse(gin_files: Sequence[str], bindings: Sequence[str]) -> List[str]:
   for binding in bindings:
     with translated_errors(f'--gin_bindings="{binding}"'):
       gin.parse_config(binding, skip_unknown=False)
-  gin.finalize()
+  with translated_errors('the gin files and bindings'):
+    gin.finalize()  # Resolves macros: an unbound one fails here.
   return paths
 
 

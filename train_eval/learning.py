@@ -41,8 +41,7 @@ def check_trigger_bindings(factories: Sequence[Callable[..., Any]]) -> None:
     if name and callable(factory):
       passed = triggers.runtime_arguments(
           factory, dict.fromkeys(RUNTIME_OBJECTS))
-      shadowed_bindings.check(name, passed,
-                              'nothing: train_eval passes it at run time')
+      shadowed_bindings.check(name, passed)
 
 
 class Trainer:

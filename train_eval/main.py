@@ -122,6 +122,7 @@ _SAVER_FLAGS = {
         'start afresh, instead of failing; binds '
         'PolicySavedModelTrigger.overwrite_existing.'),
 }
+PROBE_BYTES = 1 << 16  # Written and removed to find a full disk early.
 _ADDRESS = re.compile(r'^[\w.\-\[\]:]+:\d+$')
 
 
@@ -228,14 +229,20 @@ def check_root_dir(root_dir: str) -> None:
     raise errors.RootDirError(
         f'--root_dir={root_dir}: {existing} is a file, not a directory; '
         'choose another --root_dir.')
+  probe_path = None
   try:
     probe, probe_path = tempfile.mkstemp(prefix='.write-probe-', dir=existing)
-    os.close(probe)
-    os.remove(probe_path)
+    with os.fdopen(probe, 'wb') as f:  # Enough for the logs and a manifest.
+      f.write(b'\0' * PROBE_BYTES)
+      f.flush()
+      os.fsync(f.fileno())
   except OSError as e:
     raise errors.RootDirError(
         f'--root_dir={root_dir}: cannot write in {existing} ({e.strerror}); '
         'choose a directory you can write to.') from e
+  finally:
+    if probe_path and os.path.exists(probe_path):
+      os.remove(probe_path)
 
 
 def launcher_mode() -> bool:
@@ -324,7 +331,7 @@ def run(capture: console_lib.Capture,
 
 def fail(capture: console_lib.Capture, message: str) -> int:
   """Prints 'train_eval: error: <message>'; returns 2."""
-  logging.error('%s', message)
+  logging.info('Refused: %s', message)  # The log file's copy.
   capture.terminal_err.write(f'train_eval: error: {message}\n')
   capture.terminal_err.flush()
   return 2

@@ -11,8 +11,7 @@ steps. A second table holds the collect policy's latest weights.
 
 import dataclasses
 import os
-import time
-from typing import Callable, Optional
+from typing import Callable, Optional, Tuple
 
 from absl import logging
 import gin
@@ -22,6 +21,7 @@ from tf_agents.replay_buffers import reverb_replay_buffer
 from tf_agents.train import learner
 
 from train_eval import checks
+from train_eval import waiting
 
 TABLE_NAME = 'uniform_table'
 VARIABLES_TABLE = 'variables'
@@ -151,38 +151,39 @@ def table_size(client: reverb.Client, table: str = TABLE_NAME) -> int:
   return client.server_info()[table].current_size
 
 
-def wait_for_server(address: str, waiting_for: str,
-                    stopped: Callable[[], bool] = lambda: False,
-                    poll_secs: float = 1.0) -> Optional[reverb.Client]:
-  """Returns a client once the server at `address` answers; None if stopped first.
+def log_statistics(client: reverb.Client) -> Tuple[int, int]:
+  """Logs and returns (items inserted, items sampled) of the experience table."""
+  stats = client.server_info()[TABLE_NAME].rate_limiter_info
+  inserted, sampled = stats.insert_stats.completed, stats.sample_stats.completed
+  logging.info('Replay table: %d items inserted, %d sampled (%.1f per insert).',
+               inserted, sampled, sampled / max(inserted, 1))
+  return inserted, sampled
 
-  Logs once what it waits for, then every 30 s.
+
+def wait_for_server(address: str, stopped: Callable[[], bool],
+                    announce: Callable[[str], None] = lambda line: None
+                    ) -> Optional[reverb.Client]:
+  """Returns a client once the server at `address` answers; None if stopped first.
 
   Args:
     address: 'host:port'.
-    waiting_for: who waits, for the log line, e.g. 'the learner'.
     stopped: polled; returning True gives up.
-    poll_secs: seconds between tries.
+    announce: also told what is awaited (e.g. the console), once.
   """
   client = reverb.Client(address)
-  start = last_log = time.monotonic()
-  logging.info('%s: waiting for the replay server at %s (started with '
-               '--job=replay).', waiting_for, address)
-  while not stopped():
+
+  def answers() -> bool:
     try:
-      client.server_info(timeout=max(1, int(poll_secs)))
-      if time.monotonic() - start > poll_secs:
-        logging.info('%s: the replay server at %s is up.', waiting_for, address)
-      return client
+      client.server_info(timeout=1)
+      return True
     except (reverb.errors.DeadlineExceededError, RuntimeError,
             tf.errors.OpError):
-      pass
-    if time.monotonic() - last_log > 30:
-      logging.info('%s: still waiting for the replay server at %s (%.0f s).',
-                   waiting_for, address, time.monotonic() - start)
-      last_log = time.monotonic()
-    time.sleep(poll_secs)
-  return None
+      return False
+
+  found = waiting.wait_until(
+      answers, f'the replay server at {address} (--job=replay)', stopped,
+      announce)
+  return client if found else None
 
 
 def dataset(collect_data_spec, settings: ReplaySettings,

@@ -36,7 +36,8 @@ def check(configurable: str, passed: Iterable[str],
       gin.query_parameter(f'{configurable}.{name}')
     except ValueError:
       continue
-    hint = f' Bind {where_to_bind} instead.' if where_to_bind else ''
+    hint = (f' Bind {where_to_bind} instead.' if where_to_bind else
+            ' Remove the binding.')
     raise errors.ShadowedBindingError(
         f'{configurable}.{name} is bound in gin, but train_eval passes {name} '
         f'to {configurable} itself, so the binding would be ignored.{hint}')

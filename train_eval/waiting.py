@@ -10,10 +10,13 @@ LOG_EVERY_SECS = 30.0
 
 
 def wait_until(condition: Callable[[], bool], what: str,
-               stopped: Callable[[], bool], poll_secs: float = POLL_SECS) -> bool:
+               stopped: Callable[[], bool],
+               announce: Callable[[str], None] = lambda line: None,
+               poll_secs: float = POLL_SECS) -> bool:
   """Polls `condition` until it holds (True) or `stopped()` does (False).
 
-  Logs 'Waiting for <what>' at once, then every 30 s.
+  Says 'Waiting for <what>' (to the log, and to `announce`, e.g. the console)
+  at once, then every 30 s in the log.
   """
   start = last_log = time.monotonic()
   logged = False
@@ -21,8 +24,10 @@ def wait_until(condition: Callable[[], bool], what: str,
     if stopped():
       return False
     if not logged or time.monotonic() - last_log > LOG_EVERY_SECS:
-      logging.info('Waiting for %s (%.0f s so far).', what,
-                   time.monotonic() - start)
+      line = f'Waiting for {what} ({time.monotonic() - start:.0f} s so far).'
+      logging.info('%s', line)
+      if not logged:
+        announce(line)
       logged, last_log = True, time.monotonic()
     time.sleep(poll_secs)
   return True

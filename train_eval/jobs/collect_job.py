@@ -21,7 +21,7 @@ from train_eval import learning
 from train_eval import replay
 from train_eval import weights
 from train_eval.jobs import context as context_lib
-from train_eval.jobs import waiting
+from train_eval import waiting
 
 # How long a write may wait for the rate limiter before the collector checks
 # whether training has ended.
@@ -42,8 +42,8 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
   """
   exp, task = context.experiment, context.task
   stopped = lambda: context.stop.requested
-  client = replay.wait_for_server(context.replay_address, f'collect job {task}',
-                                  stopped)
+  client = replay.wait_for_server(context.replay_address, stopped,
+                                  context.console.line)
   if client is None:
     return {'env_steps': 0, 'weights_version': None}
   seed = environments.collector_seed(exp.seed, task)
@@ -66,13 +66,14 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
                               triggers.checkpoint_format.POLICY_SPECS_FILE)
     if not waiting.wait_until(lambda: os.path.exists(specs_file),
                  f'the collect policy {specs_file} (written by the train job)',
-                 stopped):
+                 stopped, context.console.line):
       return {'env_steps': 0, 'weights_version': None}
     policy = py_tf_eager_policy.SavedModelPyTFEagerPolicy(
         collect_policy_dir(context.root_dir), load_specs_from_pbtxt=True)
     subscriber = weights.Subscriber(client, policy.variables())
     if not waiting.wait_until(subscriber.available,
-                 "the learner's first weights in the variables table", stopped):
+                 "the learner's first weights in the variables table", stopped,
+                 context.console.line):
       return {'env_steps': 0, 'weights_version': None}
     train_step.assign(subscriber.pull())
     collector = collection.Collector(

@@ -26,7 +26,7 @@ from train_eval import environments
 from train_eval import evaluation
 from train_eval import learning
 from train_eval.jobs import context as context_lib
-from train_eval.jobs import waiting
+from train_eval import waiting
 
 POLL_SECS = 2.0
 SAVED_MODEL_DIRS = {'greedy': checkpoint_format.GREEDY_POLICY_DIR,
@@ -77,7 +77,8 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
   specs_file = os.path.join(eval_dir, checkpoint_format.POLICY_SPECS_FILE)
   if not waiting.wait_until(
       lambda: os.path.exists(specs_file),
-      f'the policy {specs_file} (written by the train job)', stopped):
+      f'the policy {specs_file} (written by the train job)', stopped,
+      context.console.line):
     return {'evaluated': [], 'eval': {}}
   if exp.seed is not None:
     tf.keras.utils.set_random_seed(environments.eval_seed(exp.seed))
@@ -87,7 +88,7 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
   policy = py_tf_eager_policy.SavedModelPyTFEagerPolicy(
       eval_dir, load_specs_from_pbtxt=True)
   best = best_exporter(saved_model_dir)
-  evaluated = evaluation.evaluated_steps(context.root_dir)
+  evaluated = set(evaluation.read_scalars(context.root_dir))
   done, results = [], {}
 
   def evaluate(step: int) -> Dict[str, float]:

@@ -46,8 +46,7 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
       time.sleep(POLL_SECS)
     if checkpoint_path:
       logging.info('Checkpointed the replay table to %s.', client.checkpoint())
-    stats = client.server_info()[replay.TABLE_NAME].rate_limiter_info
-    return {'port': server.port, 'inserted': stats.insert_stats.completed,
-            'sampled': stats.sample_stats.completed}
+    inserted, sampled = replay.log_statistics(client)
+    return {'port': server.port, 'inserted': inserted, 'sampled': sampled}
   finally:
     server.stop()

@@ -11,6 +11,7 @@ from typing import Any, Dict, Optional
 from absl import logging
 import reverb
 import tensorflow as tf
+from tf_agents.metrics import py_metrics
 from tf_agents.policies import py_tf_eager_policy
 
 from train_eval import agents
@@ -51,18 +52,19 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
   trainer: Optional[learning.Trainer] = None
   try:
     client = reverb.Client(f'{replay.LOCALHOST}:{server.port}')
+    env_steps = py_metrics.EnvironmentSteps()
+    # The triggers check their bound arguments before anything is written.
+    trainer = learning.Trainer(
+        context.root_dir, agent, train_step,
+        lambda: replay.dataset(agent.collect_data_spec, context.replay,
+                               local_server=server),
+        exp.learner_triggers, client, {ENV_STEP_METADATA_KEY: env_steps})
     writer = experience_writer.ExperienceWriter(client)
     collector = collection.Collector(
         collect_env, py_tf_eager_policy.PyTFEagerPolicy(
             agent.collect_policy, use_tf_function=True),
         writer, train_step, exp.collect_steps_per_iteration,
-        collection.summary_dir(context.root_dir))
-    trainer = learning.Trainer(
-        context.root_dir, agent, train_step,
-        lambda: replay.dataset(agent.collect_data_spec, context.replay,
-                               local_server=server),
-        exp.learner_triggers, client,
-        {ENV_STEP_METADATA_KEY: collector.env_steps})
+        collection.summary_dir(context.root_dir), env_steps)
     context.started()
     collection.collect_randomly(
         collect_env, writer, train_step,
@@ -70,8 +72,11 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
 
     evaluator = (evaluation.Evaluator(eval_env, exp.eval_episodes,
                                       context.root_dir) if eval_env else None)
-    eval_policy = py_tf_eager_policy.PyTFEagerPolicy(
-        agents.eval_policy(agent, exp.eval_policy), use_tf_function=True)
+    tf_eval_policy = agents.eval_policy(agent, exp.eval_policy)
+    logging.info('Evaluating %s every %d train steps.',
+                 type(tf_eval_policy).__name__, exp.eval_interval)
+    eval_policy = py_tf_eager_policy.PyTFEagerPolicy(tf_eval_policy,
+                                                     use_tf_function=True)
 
     def evaluate(step: int) -> Dict[str, float]:
       results = evaluator.evaluate(eval_policy, step)
@@ -103,6 +108,7 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
     context.console.finish()
     trainer.save_now(checkpoint_replay=context.replay.checkpoint)
     trainer.close()
+    replay.log_statistics(client)
     if evaluator and evaluated_at != step and not context.stop.requested:
       results = evaluate(step)
     return {'train_step': step, 'eval': results,

@@ -51,8 +51,9 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
     {'train_step', 'eval': {}, 'checkpoints'} as `single_process.run`.
   """
   exp = context.experiment
-  client = replay.wait_for_server(context.replay_address, 'train job',
-                                  lambda: context.stop.requested)
+  client = replay.wait_for_server(context.replay_address,
+                                  lambda: context.stop.requested,
+                                  context.console.line)
   if client is None:
     return {'train_step': None, 'eval': {}, 'checkpoints': []}
   env = environments.create()  # For its specs only.

@@ -34,6 +34,8 @@ def run(context: context_lib.JobContext, launcher: str,
   preflight(context)
   capture.move_to(console_lib.log_path(context.root_dir, 'launcher'))
   with_eval = bool(context.experiment.eval_interval)
+  training_done = lambda: (learning.checkpointed_steps(context.root_dir) or
+                           [-1])[-1] >= context.experiment.num_iterations
   if launcher == 'ray':
     try:
       from train_eval.launch import ray_cluster  # pylint: disable=g-import-not-at-top
@@ -42,8 +44,8 @@ def run(context: context_lib.JobContext, launcher: str,
           f'--launcher=ray needs Ray ({e}); install it with '
           "pip install 'gin-triggers[ray]'.") from e
     return ray_cluster.run(context.num_tasks, with_eval, child_flags,
-                           ray_address, capture.terminal_out,
+                           training_done, ray_address, capture.terminal_out,
                            capture.terminal_err)
   from train_eval.launch import local  # pylint: disable=g-import-not-at-top
-  return local.run(context.num_tasks, with_eval, child_flags,
+  return local.run(context.num_tasks, with_eval, child_flags, training_done,
                    capture.terminal_out, capture.terminal_err)

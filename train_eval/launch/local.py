@@ -9,7 +9,7 @@ policy, Learner and replay checkpoints at one step, then the replay server.
 """
 
 import threading
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from absl import logging
 import portpicker
@@ -73,7 +73,8 @@ def job_args(collectors: int, port: int, with_eval: bool
   return jobs
 
 
-def run(collectors: int, with_eval: bool, child_flags: List[str], out, err,
+def run(collectors: int, with_eval: bool, child_flags: List[str],
+        training_done: Callable[[], bool], out, err,
         port: Optional[int] = None) -> int:
   """Runs the jobs until training ends or a stop request; returns the exit status.
 
@@ -81,6 +82,8 @@ def run(collectors: int, with_eval: bool, child_flags: List[str], out, err,
     collectors: how many collect jobs.
     with_eval: start the eval job.
     child_flags: the flags every job gets (root_dir, gin files, bindings...).
+    training_done: whether the run reached num_iterations (else a train job
+      that ended well was stopped, and the others are stopped too).
     out, err: the terminal.
     port: the replay server's port; a free one by default.
   """
@@ -97,7 +100,8 @@ def run(collectors: int, with_eval: bool, child_flags: List[str], out, err,
     for process in processes.values():
       process.start()
     train_status = _watch(processes, relay, stop)
-  _shut_down(processes, relay, stop.requested or train_status != 0)
+  _shut_down(processes, relay,
+             stop.requested or train_status != 0 or not training_done())
   relay.finish()
   if train_status == 0:
     relay('launcher', 'all jobs stopped.')

@@ -13,7 +13,7 @@ with its name. root_dir must be on storage every node can reach.
 import contextlib
 import os
 import sys
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 import portpicker
 
@@ -61,8 +61,13 @@ def _actor(name: str, restarts: int = 0):
 
 
 def run(collectors: int, with_eval: bool, child_flags: List[str],
-        ray_address: Optional[str], out, err) -> int:
-  """Starts the jobs on Ray, waits for training to end (or Ctrl-C), stops them in order."""
+        training_done: Callable[[], bool], ray_address: Optional[str], out,
+        err) -> int:
+  """Starts the jobs on Ray, waits for training to end (or Ctrl-C), stops them in order.
+
+  Args: as `local.run`, and `ray_address`: the cluster to join (None: start a
+  local Ray instance).
+  """
   jobs_count = collectors + 2 + int(with_eval)
   if ray_address:
     ray.init(address=ray_address, log_to_driver=True)
@@ -74,11 +79,11 @@ def run(collectors: int, with_eval: bool, child_flags: List[str],
   # Ray prints the actors' lines on sys.stdout/stderr, which the capture
   # points at the log file: they belong on the terminal.
   with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-    return _run_jobs(collectors, with_eval, child_flags, say)
+    return _run_jobs(collectors, with_eval, child_flags, training_done, say)
 
 
 def _run_jobs(collectors: int, with_eval: bool, child_flags: List[str],
-              say) -> int:
+              training_done: Callable[[], bool], say) -> int:
   try:
     replay = _actor('replay')
     address = ray.get(replay.free_address.remote())
@@ -102,7 +107,8 @@ def _run_jobs(collectors: int, with_eval: bool, child_flags: List[str],
             for name, actor in actors.items()}
     with stop_signals.StopRequest() as stop:
       status = _wait_for_train(runs, stop, say)
-    _shut_down(actors, runs, stopping=stop.requested or status != 0)
+    _shut_down(actors, runs,
+               stopping=stop.requested or status != 0 or not training_done())
     say('all jobs stopped.')
     return 0 if status == 0 else 1
   finally:

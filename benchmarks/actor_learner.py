@@ -1,0 +1,240 @@
+r"""SAC minitaur in one process and split into jobs: iterations/s and collection scaling.
+
+1. Iterations/s, side by side in one run (each variant once per round, the
+   order rotated): tf_agents' tutorial loop (`benchmarks/tf_agents_loop.py`),
+   `train_eval --job=all`, and `train_eval --collectors=N` for each N in
+   `--collectors`. All train sac_minitaur.gin's agent on the same data ratio;
+   evaluation off. The speed is train steps between the first and last
+   progress lines over the time between them, so startup, the SavedModel
+   exports and the initial collection count for none. Next to each: the
+   sampled:inserted ratio the replay table saw during training, and for the
+   split runs how many train steps the collectors' weights lagged.
+2. Collection scaling: environment steps/s into one replay server from 1, 2
+   and 4 collect jobs, the learner off (a weights push and no rate limit).
+
+  .venv/bin/python -m benchmarks.actor_learner --quick   # about 6 minutes
+  .venv/bin/python -m benchmarks.actor_learner           # about 25 minutes
+
+Writes benchmarks/results/actor_learner.md and .json. Run it on a quiet
+machine: every variant shares the same 2 cores.
+"""
+
+import argparse
+import bisect
+import datetime
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Dict, List, Optional, Tuple
+
+from benchmarks import common
+
+RESULTS = os.path.join(common.RESULTS_DIR, 'actor_learner')
+# absl: "I1124 04:55:35.230000 140 file.py:104] step = 10: loss = 91.9".
+ABSL_TIME = r'^[IWEF](\d\d)(\d\d) (\d\d):(\d\d):(\d\d\.\d+)\s+\d+\s+\S+\] '
+LOSS_LINE = re.compile(ABSL_TIME + r'step = (\d+): loss = ')
+WEIGHTS_LINE = re.compile(ABSL_TIME + r'Collector \d+: \d+ environment steps, '
+                          r'weights of train step (\d+)\.')
+REPLAY_STATS = re.compile(r'Replay table: (\d+) items inserted, (\d+) sampled')
+TUTORIAL_LINE = re.compile(r'^\[([\d.]+)s\] step = (\d+): loss = ')
+QUICK = dict(iterations=1500, initial_collect=1000, log_interval=100, rounds=1,
+             scaling_secs=30)
+FULL = dict(iterations=6000, initial_collect=1000, log_interval=250, rounds=3,
+            scaling_secs=90)
+
+
+def _seconds(match) -> float:
+  hours, minutes, seconds = (int(match.group(3)), int(match.group(4)),
+                             float(match.group(5)))
+  return hours * 3600 + minutes * 60 + seconds
+
+
+def absl_points(text: str, pattern=LOSS_LINE) -> List[Tuple[float, int]]:
+  """(seconds, step) of each matching absl line (midnight-safe)."""
+  points, offset, last = [], 0.0, None
+  for line in text.splitlines():
+    match = pattern.match(line)
+    if not match:
+      continue
+    t = _seconds(match) + offset
+    if last is not None and t < last:
+      offset += 86400
+      t += 86400
+    last = t
+    points.append((t, int(match.group(6))))
+  return points
+
+
+def speed(points: List[Tuple[float, int]]) -> Optional[float]:
+  """Steps per second between the first and last point."""
+  if len(points) < 2 or points[-1][0] <= points[0][0]:
+    return None
+  (t0, s0), (t1, s1) = points[0], points[-1]
+  return (s1 - s0) / (t1 - t0)
+
+
+def weights_lag(train_points, collector_points) -> Optional[float]:
+  """Median train steps the learner was ahead of a collector's newest weights."""
+  times = [t for t, _ in train_points]
+  lags = []
+  for t, version in collector_points:
+    i = bisect.bisect_left(times, t)
+    if 0 < i < len(times):
+      (t0, s0), (t1, s1) = train_points[i - 1], train_points[i]
+      lags.append(s0 + (s1 - s0) * (t - t0) / (t1 - t0) - version)
+  return statistics.median(lags) if lags else None
+
+
+def command(variant: str, root_dir: str, params: Dict) -> List[str]:
+  if variant == 'tutorial':
+    return [sys.executable, '-m', 'benchmarks.tf_agents_loop',
+            f'--root_dir={root_dir}', f'--num_iterations={params["iterations"]}',
+            f'--initial_collect_steps={params["initial_collect"]}',
+            f'--log_interval={params["log_interval"]}', '--eval_interval=0']
+  args = [sys.executable, '-m', 'train_eval.train_eval',
+          f'--root_dir={root_dir}', '--gin_file=sac_minitaur.gin',
+          f'--gin_bindings=train_eval.num_iterations = {params["iterations"]}',
+          '--gin_bindings=train_eval.eval_interval = 0',
+          '--gin_bindings=train_eval.initial_collect_steps = '
+          f'{params["initial_collect"]}',
+          f'--gin_bindings=train_eval.log_interval = {params["log_interval"]}']
+  if variant.startswith('collectors='):
+    args.append(f'--{variant}')
+  return args
+
+
+def run_variant(variant: str, params: Dict) -> Dict:
+  """Runs one variant in a fresh root_dir; returns its speed and ratios."""
+  with tempfile.TemporaryDirectory(prefix='actor_learner_') as tmp:
+    root_dir = os.path.join(tmp, 'run')
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONPATH=(
+        common.REPO_ROOT + os.pathsep + os.environ.get('PYTHONPATH', '')))
+    start = time.monotonic()
+    proc = subprocess.run(command(variant, root_dir, params),
+                          cwd=common.REPO_ROOT, env=env, capture_output=True,
+                          text=True, timeout=3600)
+    wall = time.monotonic() - start
+    if proc.returncode != 0:
+      raise RuntimeError(f'{variant} exited {proc.returncode}:\n'
+                         + (proc.stdout + proc.stderr)[-4000:])
+    result = {'variant': variant, 'process_wall_s': round(wall, 1)}
+    if variant == 'tutorial':
+      points = [(float(m.group(1)), int(m.group(2))) for m in
+                (TUTORIAL_LINE.match(l) for l in proc.stdout.splitlines()) if m]
+      result['sampled_per_inserted'] = 'by construction: 256 per step'
+    else:
+      logs = os.path.join(root_dir, 'logs')
+      train_log = open(os.path.join(
+          logs, 'all.log' if variant == 'all' else 'train.log')).read()
+      points = absl_points(train_log)
+      replay_log = open(os.path.join(
+          logs, 'all.log' if variant == 'all' else 'replay.log')).read()
+      stats = REPLAY_STATS.findall(replay_log)
+      if stats:
+        inserted, sampled = map(int, stats[-1])
+        result['items_inserted'], result['items_sampled'] = inserted, sampled
+        during = inserted - params['initial_collect']
+        result['sampled_per_inserted'] = round(sampled / during, 1) if during > 0 else None
+      if variant != 'all':
+        lags = [weights_lag(points, absl_points(open(os.path.join(logs, name)).read(), WEIGHTS_LINE))
+                for name in sorted(os.listdir(logs)) if name.startswith('collect-')]
+        lags = [lag for lag in lags if lag is not None]
+        result['weights_lag_steps'] = round(statistics.median(lags), 1) if lags else None
+    result['iterations_per_s'] = speed(points)
+    if result['iterations_per_s'] is None:
+      raise RuntimeError(f'{variant}: fewer than 2 progress lines.')
+    return result
+
+
+def iterations_per_s(variants: List[str], params: Dict, log) -> Dict[str, List[Dict]]:
+  results = {v: [] for v in variants}
+  for round_index in range(params['rounds']):
+    shift = round_index % len(variants)
+    for variant in variants[shift:] + variants[:shift]:
+      result = run_variant(variant, params)
+      results[variant].append(result)
+      log(f'  {variant}: {result["iterations_per_s"]:.1f} it/s '
+          f'(ratio {result.get("sampled_per_inserted")}, lag '
+          f'{result.get("weights_lag_steps")})')
+  return results
+
+
+def collection_scaling(collector_counts: List[int], seconds: float, log) -> Dict[int, float]:
+  """Environment steps/s into one replay server, per number of collect jobs."""
+  from benchmarks import collection_scaling as scaling  # pylint: disable=g-import-not-at-top
+  results = {}
+  for count in collector_counts:
+    results[count] = scaling.measure(count, seconds)
+    log(f'  {count} collector(s): {results[count]:.0f} environment steps/s')
+  return results
+
+
+def report(params: Dict, results: Dict, scaling: Dict[int, float]) -> str:
+  def median(variant, key):
+    values = [r[key] for r in results[variant] if isinstance(r.get(key), (int, float))]
+    return statistics.median(values) if values else None
+
+  base = median('tutorial', 'iterations_per_s')
+  lines = ['# SAC minitaur: one process and separate jobs', '',
+           f'`python -m benchmarks.actor_learner` ({params["mode"]}), '
+           f'{datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}, '
+           f'load average at start {params["load_at_start"]}, at end '
+           f'{" ".join(f"{x:.2f}" for x in os.getloadavg())}, commit '
+           f'{common.git_commit()}.', '',
+           f'{params["iterations"]} train steps per run after {params["initial_collect"]} '
+           f'initial steps, evaluation off, {params["rounds"]} round(s); speed '
+           'between the first and last progress lines (median over rounds).', '',
+           '| variant | iterations/s [min-max] | × tutorial | sampled:inserted | '
+           'weights lag (train steps) |', '|---|---|---|---|---|']
+  for variant, runs in results.items():
+    speeds = [r['iterations_per_s'] for r in runs]
+    mid = statistics.median(speeds)
+    ratio = results[variant][-1].get('sampled_per_inserted', '-')
+    lag = median(variant, 'weights_lag_steps')
+    lines.append(
+        f'| {variant} | {mid:.1f} [{min(speeds):.1f}-{max(speeds):.1f}] | '
+        f'{mid / base:.2f}x | {ratio} | {"-" if lag is None else lag} |')
+  if scaling:
+    lines += ['', '## Collection scaling (learner off)', '',
+              '| collect jobs | environment steps/s | per job |', '|---|---|---|']
+    for count, steps in scaling.items():
+      lines.append(f'| {count} | {steps:.0f} | {steps / count:.0f} |')
+  return '\n'.join(lines) + '\n'
+
+
+def main(argv=None) -> int:
+  parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+  parser.add_argument('--quick', action='store_true')
+  parser.add_argument('--collectors', default='1,2')
+  parser.add_argument('--scaling', default='1,2,4',
+                      help='collect job counts for the scaling measure; empty: skip')
+  args = parser.parse_args(argv)
+  params = dict(QUICK if args.quick else FULL, mode='quick' if args.quick else 'full',
+                load_at_start=' '.join(f'{x:.2f}' for x in os.getloadavg()))
+  log = lambda line: print(line, flush=True)
+  variants = ['tutorial', 'all'] + [f'collectors={n}' for n in args.collectors.split(',')]
+  log(f'Iterations/s: {", ".join(variants)}')
+  results = iterations_per_s(variants, params, log)
+  scaling = {}
+  if args.scaling:
+    log('Collection scaling')
+    scaling = collection_scaling([int(n) for n in args.scaling.split(',')],
+                                 params['scaling_secs'], log)
+  markdown = report(params, results, scaling)
+  os.makedirs(common.RESULTS_DIR, exist_ok=True)
+  with open(RESULTS + '.md', 'w') as f:
+    f.write(markdown)
+  with open(RESULTS + '.json', 'w') as f:
+    json.dump({'params': params, 'results': results,
+               'scaling': {str(k): v for k, v in scaling.items()}}, f, indent=1)
+  print(markdown)
+  return 0
+
+
+if __name__ == '__main__':
+  sys.exit(main())

@@ -1,0 +1,179 @@
+"""The experiment as separate jobs on Reverb: launched together, killed, started out of order."""
+
+import os
+import re
+import signal
+import subprocess
+import time
+
+from absl.testing import absltest
+import portpicker
+import psutil
+
+import triggers
+from tests import subprocesses
+from tests import test_case
+from tests import train_eval_test
+
+PROGRESS = train_eval_test.PROGRESS
+WEIGHTS_LINE = re.compile(r'Collector (\d): \d+ environment steps, weights of '
+                          r'train step (\d+)\.')
+JOB_LOGS = ('launcher', 'replay', 'train', 'collect-0', 'collect-1', 'eval')
+
+
+def read_log(root_dir, job):
+  return train_eval_test.read_log(root_dir, job)
+
+
+def jobs_of(root_dir):
+  """Live processes whose command line names `root_dir`."""
+  found = []
+  for process in psutil.process_iter(['cmdline']):
+    if any(root_dir in part for part in process.info['cmdline'] or ()):
+      found.append(process)
+  return found
+
+
+class DistributedTest(test_case.TestCase):
+
+  def setUp(self):
+    super().setUp()
+    self.workdir = self.create_tempdir().full_path
+    self.root_dir = os.path.join(self.workdir, 'run')
+
+  def start(self, bindings=(), flags=('--collectors=2',), log_name='out'):
+    path = os.path.join(self.workdir, f'{log_name}.txt')
+    log = open(path, 'w')
+    self.addCleanup(log.close)
+    process = subprocess.Popen(
+        train_eval_test.command(self.root_dir, bindings=bindings, flags=flags),
+        cwd=self.workdir, env=subprocesses.python_env(), stdout=log,
+        stderr=subprocess.STDOUT, text=True)
+    self.addCleanup(lambda: process.poll() is None and process.kill())
+    return process, path
+
+  def wait_for(self, path, condition, what, process, timeout=400):
+    deadline = time.monotonic() + timeout
+    while True:
+      text = open(path).read()
+      if condition(text):
+        return text
+      self.assertIsNone(process.poll(), f'{what}: ended early\n{text[-4000:]}')
+      self.assertLess(time.monotonic(), deadline, f'{what}\n{text[-4000:]}')
+      time.sleep(0.5)
+
+  def assert_no_jobs_left(self):
+    deadline = time.monotonic() + 30
+    while jobs_of(self.root_dir) and time.monotonic() < deadline:
+      time.sleep(0.5)
+    self.assertEqual(jobs_of(self.root_dir), [])
+
+  def test_two_collectors_on_loopback(self):
+    process, path = self.start()
+    self.assertEqual(process.wait(timeout=600), 0, open(path).read()[-4000:])
+    out = open(path).read()
+    self.assertIn('[train] Finished at train step 40.', out)
+    self.assertRegex(out, r'\[eval\] step = 40: AverageReturn = ')
+    self.assertIn('[launcher] all jobs stopped.', out)
+    for job in JOB_LOGS:
+      self.assertTrue(os.path.exists(
+          os.path.join(self.root_dir, 'logs', f'{job}.log')), job)
+    self.assertEqual(
+        triggers.list_checkpoints(os.path.join(self.root_dir, 'policies')),
+        [20, 40])
+    # Collectors saw newer weights as training went on, and stopped at 40.
+    for task in (0, 1):
+      versions = [int(m.group(2)) for m in
+                  WEIGHTS_LINE.finditer(read_log(self.root_dir,
+                                                 f'collect-{task}'))]
+      self.assertGreaterEqual(len(versions), 2, f'collect-{task}')
+      self.assertEqual(versions, sorted(versions))
+      self.assertEqual(versions[-1], 40)
+    self.assert_no_jobs_left()
+
+  def test_a_killed_collector_restarts_and_sigterm_saves_at_one_step(self):
+    process, path = self.start(bindings=['train_eval.num_iterations = 100000',
+                                         'train_eval.eval_interval = 0',
+                                         'ReverbReplay.checkpoint = True'])
+    self.wait_for(path, lambda t: any(int(m.group(1)) >= 30
+                                      for m in PROGRESS.finditer(t)),
+                  'training reaches step 30', process)
+    collector = [p for p in jobs_of(self.root_dir)
+                 if '--task=1' in p.info['cmdline']]
+    self.assertLen(collector, 1)
+    killed_at = max(int(m.group(1)) for m in PROGRESS.finditer(open(path).read()))
+    collector[0].kill()
+    self.wait_for(path, lambda t: 'collect-1 exited with -9; restarting' in t,
+                  'the launcher restarts collect-1', process)
+    self.wait_for(
+        path, lambda t: 'Collector 1' in read_log(self.root_dir, 'collect-1')
+        .split('exited')[-1] and max(int(m.group(1)) for m in
+                                     PROGRESS.finditer(t)) >= killed_at + 40,
+        'training goes on with the restarted collector', process)
+
+    process.send_signal(signal.SIGTERM)
+    self.assertEqual(process.wait(timeout=300), 0, open(path).read()[-4000:])
+    out = open(path).read()
+    stopped_at = int(re.search(r'\[train\] Finished at train step (\d+)',
+                               out).group(1))
+    policies = os.path.join(self.root_dir, 'policies')
+    self.assertEqual(triggers.list_checkpoints(policies)[-1], stopped_at)
+    self.assertTrue(os.path.exists(os.path.join(
+        self.root_dir, 'train', 'checkpoints', f'ckpt-{stopped_at}.index')))
+    self.assertIn(f'Checkpointed the replay table at step {stopped_at}',
+                  read_log(self.root_dir, 'train'))
+    self.assertIn('[launcher] all jobs stopped.', out)
+    self.assert_no_jobs_left()
+
+  def test_sigterm_to_the_learner_stops_every_job(self):
+    process, path = self.start(bindings=['train_eval.num_iterations = 100000',
+                                         'train_eval.eval_interval = 0'])
+    self.wait_for(path, lambda t: any(int(m.group(1)) >= 20
+                                      for m in PROGRESS.finditer(t)),
+                  'training reaches step 20', process)
+    learner = [p for p in jobs_of(self.root_dir)
+               if '--job=train' in p.info['cmdline']]
+    self.assertLen(learner, 1)
+    learner[0].send_signal(signal.SIGTERM)
+    self.assertEqual(process.wait(timeout=300), 0, open(path).read()[-4000:])
+    stopped_at = int(re.search(r'\[train\] Finished at train step (\d+)',
+                               open(path).read()).group(1))
+    self.assertEqual(triggers.list_checkpoints(
+        os.path.join(self.root_dir, 'policies'))[-1], stopped_at)
+    self.assertTrue(os.path.exists(os.path.join(
+        self.root_dir, 'train', 'checkpoints', f'ckpt-{stopped_at}.index')))
+    self.assert_no_jobs_left()
+
+  def test_collect_and_eval_started_first_wait_then_proceed(self):
+    port = portpicker.pick_unused_port()
+    address = f'localhost:{port}'
+    collect, collect_log = self.start(
+        flags=['--job=collect', '--task=0', '--collectors=1',
+               f'--replay_address={address}'], log_name='collect')
+    evaluator, eval_log = self.start(flags=['--job=eval'], log_name='eval')
+    self.wait_for(collect_log, lambda t: 'Waiting for the replay server at '
+                  f'{address}' in t, 'the collector says what it waits for',
+                  collect)
+    self.wait_for(eval_log, lambda t: 'Waiting for the policy' in t,
+                  'the evaluator says what it waits for', evaluator)
+    time.sleep(3)
+    self.assertIsNone(collect.poll())
+    self.assertIsNone(evaluator.poll())
+    replay, replay_log = self.start(
+        flags=['--job=replay', f'--replay_port={port}'], log_name='replay')
+    train, train_log = self.start(
+        flags=['--job=train', f'--replay_address={address}'], log_name='train')
+    self.assertEqual(train.wait(timeout=600), 0, open(train_log).read()[-3000:])
+    self.assertEqual(collect.wait(timeout=120), 0,
+                     open(collect_log).read()[-3000:])
+    self.assertEqual(evaluator.wait(timeout=300), 0,
+                     open(eval_log).read()[-3000:])
+    self.assertRegex(open(eval_log).read(), r'step = 40: AverageReturn = ')
+    self.assertIn('Waiting for the collect policy',
+                  read_log(self.root_dir, 'collect-0'))
+    replay.send_signal(signal.SIGTERM)
+    self.assertEqual(replay.wait(timeout=120), 0, open(replay_log).read())
+
+
+if __name__ == '__main__':
+  absltest.main()
