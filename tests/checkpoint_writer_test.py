@@ -155,6 +155,27 @@ class CheckpointWriterTest(test_case.TestCase, parameterized.TestCase):
         reader.get_tensor('policy/weights/.ATTRIBUTES/VARIABLE_VALUE'),
         np.full((64, 64), 7.0, np.float32))
 
+  def test_distributed_variables_are_snapshotted_too(self):
+    strategy = tf.distribute.MirroredStrategy(['/cpu:0'])
+    with strategy.scope():
+      module = tf.Module()
+      module.weights = tf.Variable(np.full((4, 4), 3.0, np.float32))
+      step = tf.Variable(3, dtype=tf.int64)
+    gate = GatedWrite()
+    with mock.patch.object(variable_snapshot, 'write', gate):
+      with checkpoint_writer.CheckpointWriter(
+          self.dir, tf.train.Checkpoint(policy=module, train_step=step),
+          async_writes=True) as writer:
+        self.assertEqual(writer.save(), 3)
+        self.assertTrue(gate.started.wait(timeout=30))
+        module.weights.assign_add(tf.ones((4, 4)))  # Before the files.
+        gate.release.set()
+    reader = tf.train.load_checkpoint(checkpoint_format.variables_prefix(
+        os.path.join(self.dir, checkpoint_format.checkpoint_name(3))))
+    self.assertAllEqual(
+        reader.get_tensor('policy/weights/.ATTRIBUTES/VARIABLE_VALUE'),
+        np.full((4, 4), 3.0, np.float32))
+
   def test_checkpoint_without_train_step_is_an_error(self):
     with self.assertRaisesRegex(ValueError, 'train_step'):
       checkpoint_writer.CheckpointWriter(

@@ -20,6 +20,7 @@ import tensorflow as tf
 from tensorflow.python.ops import gen_resource_variable_ops
 from tensorflow.python.ops import resource_variable_ops
 from tensorflow.python.training.saving import saveable_object
+from tensorflow.python.training.saving import saveable_object_util
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,11 +55,15 @@ class Snapshotter:
     self._constants = {}  # Fixed values: the object graph.
     self._variables = []  # (key, handle, dtype) of plain resource variables.
     self._other_keys = []
-    self._keys = {}  # id(trackable) -> key, for those saved under one key.
+    self._keys = []  # (trackable, key) of those saved under one key.
     other_specs = []
     for trackable, tensors in serialized.items():
       if len(tensors) == 1:
-        self._keys[id(trackable)] = next(iter(tensors))
+        owner = trackable
+        if isinstance(trackable,
+                      saveable_object_util.SaveableCompatibilityConverter):
+          owner = trackable.obj  # A distributed variable, for one.
+        self._keys.append((owner, next(iter(tensors))))
       for key, tensor in tensors.items():
         if isinstance(tensor, dict):
           raise NotImplementedError(f'Cannot snapshot sliced variable {key!r}.')
@@ -66,7 +71,7 @@ class Snapshotter:
           self._constants[key] = np.array(tensor, copy=True)
         elif type(trackable) is resource_variable_ops.ResourceVariable:  # pylint: disable=unidiomatic-typecheck
           self._variables.append((key, trackable.handle, trackable.dtype))
-        else:  # E.g. a distributed variable: read as Checkpoint.write does.
+        else:  # Read as Checkpoint.write does.
           self._other_keys.append(key)
           other_specs.append(tensor)
     self._read_others = tf.function(
@@ -78,12 +83,11 @@ class Snapshotter:
     Raises:
       ValueError: the checkpoint does not save `variable`.
     """
-    try:
-      return self._keys[id(variable)]
-    except KeyError:
-      raise ValueError(
-          f'The checkpoint does not save the variable {variable.name}.'
-      ) from None
+    for trackable, key in self._keys:
+      if trackable is variable:
+        return key
+    raise ValueError(
+        f'The checkpoint does not save the variable {variable.name}.')
 
   def take(self) -> Snapshot:
     """The value of everything in the checkpoint, now."""
