@@ -1,6 +1,6 @@
 r"""Async saving: how long a save blocks the train loop, ours vs tf_agents'.
 
-  .venv/bin/python -m benchmarks.async_saving            # about 3-5 min on 2 cores
+  .venv/bin/python -m benchmarks.async_saving            # 2-5 min on 2 cores
   .venv/bin/python -m benchmarks.async_saving --quick    # under a minute
 
 The tutorial's SAC minitaur agent ((256, 256) networks, MinitaurBulletEnv-v0
