@@ -12,6 +12,7 @@ from train_eval import environments
 from train_eval import errors
 from train_eval import experiment  # pylint: disable=unused-import
 from train_eval import gin_config
+from train_eval import replay  # pylint: disable=unused-import
 from tests import test_case
 
 SHIPPED = gin_config.available_configs()

@@ -21,6 +21,7 @@ from triggers.from_references import runtime_arguments
 from triggers.interval_trigger import IntervalTrigger
 from triggers.manifest import VerificationError
 from triggers.policy_saved_model_trigger import PolicySavedModelTrigger
+from triggers.retention import RetentionError
 from triggers.reverb_checkpoint_trigger import ReverbCheckpointTrigger
 from triggers.saved_models import SpecMismatchError
 from triggers.step_per_second_log_trigger import StepPerSecondLogTrigger
@@ -31,6 +32,7 @@ __all__ = [
     'CheckpointWriter',
     'IntervalTrigger',
     'PolicySavedModelTrigger',
+    'RetentionError',
     'ReverbCheckpointTrigger',
     'SaveError',
     'SpecMismatchError',
