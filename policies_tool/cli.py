@@ -9,19 +9,19 @@ r"""policies: inspect the policies a train_eval run saved.
 video writes MP4 (H.264) or GIF, by the --out extension (.mp4 or .gif).
 evaluate, video and export lease the checkpoint while they read it, so a run
 still training with --max_to_keep does not delete it under them.
+
+What TensorFlow and the environments print goes to a log file that is kept
+(and named) only if the command fails unexpectedly; the terminal gets the
+result, the evaluation bar and errors.
 """
 
 import sys
+from typing import TextIO
 
 from absl import app
 from absl import flags
 
-from policies_tool import evaluation
-from policies_tool import export as export_lib
-from policies_tool import listing
-from policies_tool import plotting
-from policies_tool import run_dir as run_dir_lib
-from policies_tool import video
+from train_eval import console
 
 _ROOT_DIR = flags.DEFINE_multi_string(
     'root_dir', [], 'A train_eval --root_dir; plot takes several.')
@@ -56,53 +56,84 @@ def _out() -> str:
   return _OUT.value
 
 
-def run(subcommand: str) -> None:
+def run(subcommand: str, out: TextIO = sys.stdout,
+        err: TextIO = sys.stderr) -> None:
   """Runs one subcommand from the flags; prints its result.
 
   Args:
     subcommand: one of SUBCOMMANDS.
+    out: where the result goes.
+    err: where the evaluation bar goes.
 
   Raises:
     PoliciesError: a flag, root_dir or checkpoint the subcommand cannot use.
   """
+  # pylint: disable=g-import-not-at-top  (TensorFlow comes after the capture)
+  from policies_tool import evaluation
+  from policies_tool import exporting
+  from policies_tool import listing
+  from policies_tool import plotting
+  from policies_tool import run_dir as run_dir_lib
+  from policies_tool import video
+  # pylint: enable=g-import-not-at-top
   if subcommand == 'list':
-    print(listing.format_table(listing.list_policies(_one_root_dir())))
+    print(listing.format_table(listing.list_policies(_one_root_dir())),
+          file=out)
   elif subcommand == 'evaluate':
     result = evaluation.evaluate(_one_root_dir(), _CHECKPOINT.value,
-                                 _EPISODES.value, _SEED.value, _POLICY.value)
+                                 _EPISODES.value, _SEED.value, _POLICY.value,
+                                 progress=err)
     print(f'{result["checkpoint"]}: AverageReturn = '
           f'{result["AverageReturn"]:.6f}, AverageEpisodeLength = '
-          f'{result["AverageEpisodeLength"]:.6f}')
+          f'{result["AverageEpisodeLength"]:.6f}', file=out)
   elif subcommand == 'plot':
     if not _ROOT_DIR.value:
       raise run_dir_lib.PoliciesError('Give at least one --root_dir.')
-    print(plotting.plot(_ROOT_DIR.value, _out()))
+    print(plotting.plot(_ROOT_DIR.value, _out()), file=out)
   elif subcommand == 'video':
     frames = video.record_video(_one_root_dir(), _out(), _CHECKPOINT.value,
                                 _MAX_STEPS.value, seed=_SEED.value)
-    print(f'{_out()}: {frames} frames')
+    print(f'{_out()}: {frames} frames', file=out)
   elif subcommand == 'export':
-    print(export_lib.export(_one_root_dir(), _CHECKPOINT.value, _out(),
-                            _POLICY.value))
+    print(exporting.export(_one_root_dir(), _CHECKPOINT.value, _out(),
+                            _POLICY.value), file=out)
 
 
-def main(argv) -> int:
-  """Runs `argv[1]`; returns 0, or 2 after printing a usage or PoliciesError."""
+def main(argv, capture: console.Capture) -> int:
+  """Runs `argv[1]`; returns 0, 2 after a usage or PoliciesError, 1 on a crash."""
+  err = capture.terminal_err
   if len(argv) != 2 or argv[1] not in SUBCOMMANDS:
-    print(f'policies: error: give one subcommand of {", ".join(SUBCOMMANDS)}.'
-          f'\n{__doc__}', file=sys.stderr)
+    err.write(f'policies: error: give one subcommand of '
+              f'{", ".join(SUBCOMMANDS)}.\n{__doc__}\n')
     return 2
+  from policies_tool import run_dir as run_dir_lib  # pylint: disable=g-import-not-at-top
   try:
-    run(argv[1])
+    run(argv[1], capture.terminal_out, err)
   except run_dir_lib.PoliciesError as e:
-    print(f'policies: error: {e}', file=sys.stderr)
+    err.write(f'policies: error: {e}\n')
     return 2
+  except Exception as e:  # pylint: disable=broad-except
+    import traceback  # pylint: disable=g-import-not-at-top
+    traceback.print_exc()  # Into the log.
+    err.write(f'policies: error: {type(e).__name__}: {e} (full log: '
+              f'{capture.path})\n')
+    return 1
   return 0
 
 
 def run_main() -> None:
   """Console-script entry point."""
-  app.run(main)
+  capture = console.capture()
+  status = 1
+  try:
+    app.run(lambda argv: main(argv, capture),
+            flags_parser=console.flags_parser(capture, 'policies'))
+  except SystemExit as e:
+    status = e.code
+    raise
+  finally:
+    if status != 1:
+      capture.discard()
 
 
 if __name__ == '__main__':

@@ -333,6 +333,18 @@ class PoliciesToolTest(test_case.TestCase, parameterized.TestCase):
     self.assertEqual(missing.returncode, 2)
     self.assertIn('policies: error: No policy checkpoint at step 99',
                   missing.stderr)
+    evaluated = subprocess.run(
+        [sys.executable, '-m', 'policies_tool.cli', 'evaluate',
+         f'--root_dir={self.root_dir}', '--episodes=2'],
+        env=env, capture_output=True, text=True, timeout=300)
+    self.assertEqual(evaluated.returncode, 0, evaluated.stderr[-2000:])
+    self.assertRegex(evaluated.stdout, r'^step 40: AverageReturn = -?[\d.]+, '
+                     r'AverageEpisodeLength = 200\.0+\n$')
+    self.assertRegex(evaluated.stderr, r'step 40: episode 2/2 \[#+\] mean '
+                     r'return -?[\d.]+ *\n$')
+    for output in (listed, missing, evaluated):
+      for noise in train_eval_test.NOISE:
+        self.assertNotIn(noise, output.stdout + output.stderr)
 
 
 if __name__ == '__main__':

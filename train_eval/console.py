@@ -18,6 +18,7 @@ import tempfile
 import time
 from typing import Mapping, Optional, TextIO
 
+from absl import flags as absl_flags
 from absl import logging as absl_logging
 
 OUR_PACKAGES = ('train_eval', 'triggers', 'policies_tool')
@@ -66,6 +67,27 @@ def capture() -> Capture:
   """Starts capturing; call before importing TensorFlow."""
   os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')  # C++ INFO says nothing.
   return Capture()
+
+
+def flags_parser(capture_: Capture, program: str):
+  """An `app.run` flags parser that shows usage, --help and flag errors on the terminal.
+
+  A flag error prints '<program>: error: ...' and exits 2.
+  """
+
+  def parse(argv):
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = capture_.terminal_out, capture_.terminal_err
+    try:
+      return absl_flags.FLAGS(argv)
+    except absl_flags.Error as e:
+      sys.stderr.write(f'{program}: error: {e}\n'
+                       'Pass --helpfull to see every flag.\n')
+      sys.exit(2)
+    finally:
+      sys.stdout, sys.stderr = saved
+
+  return parse
 
 
 def log_path(root_dir: str, job: str) -> str:

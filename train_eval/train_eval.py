@@ -13,7 +13,6 @@ This module stays light: the console capture starts before TensorFlow is
 imported, so that what TensorFlow prints goes to the log file.
 """
 
-import sys
 from typing import List
 
 from absl import app
@@ -29,19 +28,6 @@ def run_main() -> None:
   capture = console.capture()
   from train_eval import main  # pylint: disable=g-import-not-at-top
 
-  def parse_flags(argv):
-    # Usage, --help and flag errors belong on the terminal, not in the log.
-    saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = capture.terminal_out, capture.terminal_err
-    try:
-      return flags.FLAGS(argv)
-    except flags.Error as e:
-      sys.stderr.write(f'train_eval: error: {e}\n'
-                       'Pass --helpfull to see every flag.\n')
-      sys.exit(2)
-    finally:
-      sys.stdout, sys.stderr = saved
-
   def main_fn(argv):
     if len(argv) > 1:
       return main.fail(capture, f'unexpected arguments {argv[1:]}; pass '
@@ -52,7 +38,7 @@ def run_main() -> None:
       return main.crash(capture, e)
 
   try:
-    app.run(main_fn, flags_parser=parse_flags)
+    app.run(main_fn, flags_parser=console.flags_parser(capture, 'train_eval'))
   except SystemExit as e:
     if e.code != CRASH_EXIT_CODE:
       capture.discard()  # Only a log still in the temp dir: nothing ran.

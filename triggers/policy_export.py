@@ -23,7 +23,7 @@ def write_materialized(saved_model_dir: str, checkpoint_dir: str,
     checkpoint_dir: e.g. `policies/checkpoints/policy_checkpoint_0000005000`;
       hold a lease on it (`checkpoint_reader.reading`) while this runs.
     out_dir: a new directory; written in place, so pass a temporary one and
-      publish it (see `materialize`).
+      rename it into place (as `best_policy` and `policies export` do).
   """
   loaded = tf.saved_model.load(saved_model_dir)
   # The layout PolicySaver.save_checkpoint writes: the policy under 'policy'.
@@ -33,22 +33,3 @@ def write_materialized(saved_model_dir: str, checkpoint_dir: str,
   tf.saved_model.save(loaded, out_dir, signatures=dict(loaded.signatures))
   shutil.copy(os.path.join(saved_model_dir, checkpoint_format.POLICY_SPECS_FILE),
               out_dir)
-
-
-def materialize(saved_model_dir: str, checkpoint_dir: str, out_dir: str) -> str:
-  """`write_materialized` into a temporary sibling, then renamed to `out_dir`.
-
-  Raises:
-    FileExistsError: `out_dir` exists.
-  """
-  if os.path.exists(out_dir):
-    raise FileExistsError(f'{out_dir} already exists.')
-  out_dir = os.path.abspath(out_dir)
-  os.makedirs(os.path.dirname(out_dir), exist_ok=True)
-  temp = checkpoint_format.temp_path(out_dir)
-  try:
-    write_materialized(saved_model_dir, checkpoint_dir, temp)
-    os.rename(temp, out_dir)
-  finally:
-    shutil.rmtree(temp, ignore_errors=True)
-  return out_dir

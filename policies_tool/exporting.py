@@ -3,10 +3,9 @@
 import os
 import shutil
 
-import tensorflow as tf
-
 from policies_tool import run_dir as run_dir_lib
 from triggers import checkpoint_format
+from triggers import policy_export
 
 
 def export(root_dir: str, checkpoint: str, out: str,
@@ -14,10 +13,8 @@ def export(root_dir: str, checkpoint: str, out: str,
   """Writes the SavedModel of `policy` at `checkpoint` to the new directory `out`.
 
   `tf.saved_model.load(out)` alone then gives the policy at that step, and so
-  does `policy_loader.load(out)`. (tf_agents' `materialize_saved_model` copies
-  the checkpoint files into the SavedModel instead, which fails to load when
-  the policy has metadata: the checkpoint holds it under `policy/` only.)
-  Written under a temporary name and renamed, like every save.
+  does `policy_loader.load(out)` (see `triggers.policy_export`). Written under
+  a temporary name and renamed, like every save.
 
   Args:
     root_dir: a train_eval root_dir.
@@ -42,14 +39,8 @@ def export(root_dir: str, checkpoint: str, out: str,
     temp = checkpoint_format.temp_path(os.path.abspath(out))
     try:
       if selected.checkpoint:
-        loaded = tf.saved_model.load(selected.saved_model)
-        # PolicySaver.save_checkpoint's layout: the policy under 'policy'.
-        tf.train.Checkpoint(policy=loaded).read(
-            checkpoint_format.variables_prefix(selected.checkpoint)
-        ).assert_existing_objects_matched().expect_partial()
-        tf.saved_model.save(loaded, temp, signatures=dict(loaded.signatures))
-        shutil.copy(os.path.join(selected.saved_model,
-                                 checkpoint_format.POLICY_SPECS_FILE), temp)
+        policy_export.write_materialized(selected.saved_model,
+                                         selected.checkpoint, temp)
       else:  # best_policy/ is self-contained already.
         shutil.copytree(selected.saved_model, temp)
       os.rename(temp, out)
