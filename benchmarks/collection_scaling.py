@@ -37,7 +37,9 @@ def _export_and_push(root_dir: str, address: str) -> None:
   from tf_agents.policies import policy_saver  # pylint: disable=g-import-not-at-top
   from train_eval import agents  # pylint: disable=g-import-not-at-top
   from train_eval import environments  # pylint: disable=g-import-not-at-top
+  from train_eval import experiment  # pylint: disable=g-import-not-at-top,unused-import
   from train_eval import gin_config  # pylint: disable=g-import-not-at-top
+  from train_eval import replay  # pylint: disable=g-import-not-at-top,unused-import
   from train_eval import weights  # pylint: disable=g-import-not-at-top
   gin.clear_config()
   gin_config.parse(['sac_minitaur.gin'], [])

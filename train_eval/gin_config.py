@@ -122,10 +122,17 @@ def _translate(exc: BaseException, where: str) -> Optional[errors.UsageError]:
 
 
 def _location(exc: BaseException) -> str:
-  """' line N' from gin's augmented message or a SyntaxError, else ''."""
+  """Where gin found the mistake: ' line N', or ' (FILE line N)' in an included file."""
+  details = str(exc).split('\n', 1)[-1]
+  included = re.search(r'In file "([^"]+)", line (\d+)', details)
+  if included and exc.__class__ is not SyntaxError:
+    first_file = re.findall(r'In file "([^"]+)"', details)
+    if len(first_file) > 1:  # The innermost file is an include.
+      return f' (in {included.group(1)} line {included.group(2)})'
+    return f' line {included.group(2)}'
   lineno = getattr(exc, 'lineno', None)
   if not lineno:
-    match = re.search(r'line (\d+)', str(exc).split('\n', 1)[-1])
+    match = re.search(r'line (\d+)', details)
     lineno = match and match.group(1)
   return f' line {lineno}' if lineno else ''
 

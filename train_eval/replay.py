@@ -17,7 +17,6 @@ from absl import logging
 import gin
 import reverb
 import tensorflow as tf
-from tf_agents.replay_buffers import reverb_replay_buffer
 from tf_agents.train import learner
 
 from train_eval import checks
@@ -46,15 +45,12 @@ class ReplaySettings:
     rate_limit_slack_steps: separate jobs only: how many environment steps
       collection may run ahead of (or behind) the experiment's ratio of
       sampled to inserted items. Default 8.
-    max_cycle_length: Reverb streams interleaved into each batch; tf_agents'
-      default is 32. Default 4.
   """
   capacity: int = 10000
   batch_size: int = 256
   prefetch: Optional[int] = None
   checkpoint: bool = False
   rate_limit_slack_steps: int = 8
-  max_cycle_length: int = 4
 
   def validate(self, initial_collect_steps: int) -> 'ReplaySettings':
     """Returns self if the values are usable together.
@@ -73,8 +69,6 @@ class ReplaySettings:
                             'batches')
     checks.integer('ReverbReplay.rate_limit_slack_steps',
                    self.rate_limit_slack_steps, 1, 'environment steps')
-    checks.integer('ReverbReplay.max_cycle_length', self.max_cycle_length, 1,
-                   'streams')
     if initial_collect_steps > self.capacity:
       raise checks.errors.BadValueError(
           f'train_eval.initial_collect_steps = {initial_collect_steps} is more '
@@ -186,28 +180,33 @@ def wait_for_server(address: str, stopped: Callable[[], bool],
   return client if found else None
 
 
-def dataset(collect_data_spec, settings: ReplaySettings,
-            server_address: Optional[str] = None,
-            local_server: Optional[reverb.Server] = None,
-            rate_limiter_timeout_ms: int = -1) -> tf.data.Dataset:
-  """Batches of `batch_size` two-step trajectories, for the Learner.
+def dataset(collect_data_spec, settings: ReplaySettings, server_address: str,
+            over_grpc: bool, rate_limiter_timeout_ms: int = -1
+            ) -> tf.data.Dataset:
+  """Batches of `batch_size` two-step trajectories and their sample info, for the Learner.
 
-  Give `local_server` to sample in process, or `server_address` for gRPC.
+  One Reverb `TrajectoryDataset` batched, the same uniform samples as
+  tf_agents' `ReverbReplayBuffer.as_dataset` (which interleaves 32 datasets of
+  8 items and maps over each item) at a third of its CPU (see the README's
+  "Separate jobs").
 
   Args:
     collect_data_spec: the agent's `collect_data_spec`.
     settings: the replay settings.
-    server_address: 'host:port' of the replay server.
-    local_server: the server, when it runs in this process.
+    server_address: 'host:port' of the server (in this process or not).
+    over_grpc: the server is in another process (sets the prefetch default).
     rate_limiter_timeout_ms: the dataset ends when no sample came for this
       long (the rate limiter held it back); -1 (default) waits for good.
   """
-  buffer = reverb_replay_buffer.ReverbReplayBuffer(
-      collect_data_spec, sequence_length=SEQUENCE_LENGTH,
-      table_name=TABLE_NAME, server_address=server_address,
-      local_server=local_server, max_cycle_length=settings.max_cycle_length,
+  items = reverb.TrajectoryDataset(
+      server_address, TABLE_NAME,
+      dtypes=tf.nest.map_structure(lambda spec: spec.dtype, collect_data_spec),
+      shapes=tf.nest.map_structure(
+          lambda spec: tf.TensorShape([SEQUENCE_LENGTH]).concatenate(spec.shape),
+          collect_data_spec),
+      max_in_flight_samples_per_worker=settings.batch_size,
+      num_workers_per_iterator=1,
       rate_limiter_timeout_ms=rate_limiter_timeout_ms)
-  return buffer.as_dataset(
-      sample_batch_size=settings.batch_size,
-      num_steps=SEQUENCE_LENGTH).prefetch(
-          settings.prefetch_batches(over_grpc=local_server is None))
+  return items.batch(settings.batch_size, drop_remainder=True).map(
+      lambda sample: (sample.data, sample.info)).prefetch(
+          settings.prefetch_batches(over_grpc))

@@ -57,7 +57,8 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
     trainer = learning.Trainer(
         context.root_dir, agent, train_step,
         lambda: replay.dataset(agent.collect_data_spec, context.replay,
-                               local_server=server),
+                               f'{replay.LOCALHOST}:{server.port}',
+                               over_grpc=False),
         exp.learner_triggers, client, {ENV_STEP_METADATA_KEY: env_steps})
     writer = experience_writer.ExperienceWriter(client)
     collector = collection.Collector(

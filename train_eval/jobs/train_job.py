@@ -64,7 +64,7 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
   trainer = learning.Trainer(
       context.root_dir, agent, train_step,
       lambda: replay.dataset(agent.collect_data_spec, context.replay,
-                             server_address=context.replay_address,
+                             context.replay_address, over_grpc=True,
                              rate_limiter_timeout_ms=SAMPLE_TIMEOUT_MS),
       exp.learner_triggers, client,
       {REPLAY_INSERTS_METADATA_KEY: ReplayInserts(client)})
