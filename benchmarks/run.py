@@ -1,201 +1,198 @@
-r"""Side-by-side benchmarks: our triggers and train_eval vs tf_agents'.
+r"""Runs the benchmarks one after another, then writes the index of their results.
 
-  .venv/bin/python -m benchmarks.run            # full, about 12-20 min on 2 cores
-  .venv/bin/python -m benchmarks.run --quick    # under 3 min
+  .venv/bin/python -m benchmarks.run [--quick] [--only NAME ...]
+  .venv/bin/python -m benchmarks.run --index_only   # rewrites the index only
 
-Prints the table and writes benchmarks/results/latest.md and latest.json (and,
-in full mode or with --profile, results/profile.md). `--render` rewrites the
-markdown from latest.json without measuring. Every measure runs ours
-and tf_agents' alternately; see report.METHOD. No timing is asserted anywhere.
+Each benchmark runs as `python -m benchmarks.NAME [--quick]` in a process of
+its own and writes its own results file. Then benchmarks/results/README.md
+gets one row per benchmark: its results file, its date and its headline
+numbers, read from that file. reproduce_sac_minitaur takes hours: it is
+listed, never run from here.
 """
 
 import argparse
+import dataclasses
+import json
 import os
+import re
+import statistics
 import subprocess
 import sys
-import tempfile
-import time
+from typing import Callable, Dict, List, Optional
 
 from benchmarks import common
 
-QUICK = dict(
-    mode='quick', idle_repeats=5, idle_calls=50000, loop_cycles=500,
-    loop_chunk=50, sync_repeats=10, disk_mib=64, async_intervals=(1, 10),
-    async_rounds=2, async_steps=30, profile_fires=0, construct_repeats=3,
-    e2e_repeats=1, e2e_iterations=400, e2e_initial_collect=300, e2e_log=50,
-    profile=False, profile_warmup=50, profile_iterations=100)
-FULL = dict(
-    mode='full', idle_repeats=15, idle_calls=200000, loop_cycles=2000,
-    loop_chunk=100, sync_repeats=40, disk_mib=256, async_intervals=(1, 10),
-    async_rounds=6, async_steps=60, profile_fires=30, construct_repeats=7,
-    e2e_repeats=5, e2e_iterations=1500, e2e_initial_collect=500, e2e_log=100,
-    profile=True, profile_warmup=100, profile_iterations=300)
+INDEX = os.path.join(common.RESULTS_DIR, 'README.md')
+ISO_TIME = re.compile(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d')
 
 
-def log(message: str) -> None:
-  print(message, flush=True)
+def read(name: str) -> str:
+  with open(os.path.join(common.RESULTS_DIR, name)) as f:
+    return f.read()
 
 
-def run_profiles(params):
-  results = {}
-  with tempfile.TemporaryDirectory(prefix='gin_triggers_profile_') as tmp:
-    for which in ('ours', 'theirs'):
-      out = os.path.join(tmp, f'{which}.json')
-      env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2',
-                 PYTHONPATH=common.REPO_ROOT + os.pathsep +
-                 os.environ.get('PYTHONPATH', ''))
-      proc = subprocess.run(
-          [sys.executable, '-m', 'benchmarks.profile_loop',
-           f'--which={which}', f'--warmup={params["profile_warmup"]}',
-           f'--iterations={params["profile_iterations"]}', f'--out={out}'],
-          cwd=common.REPO_ROOT, env=env, capture_output=True, text=True,
-          timeout=900)
-      if proc.returncode != 0:
-        raise RuntimeError(f'profile {which} failed:\n'
-                           + (proc.stdout + proc.stderr)[-4000:])
-      import json  # pylint: disable=g-import-not-at-top
-      with open(out) as f:
-        results[which] = json.load(f)
-      b = results[which]['breakdown_ms_per_iteration']
-      log(f'  profile {which}: ' + ', '.join(
-          f'{k} {v:.2f} ms' for k, v in b.items()))
-  return results
+def markdown_table(text: str, column: str) -> List[Dict[str, str]]:
+  """The rows, as {header: cell}, of the first table in `text` with `column`.
+
+  Raises:
+    ValueError: if no table has that column.
+  """
+  lines = text.splitlines()
+  for i, line in enumerate(lines[:-1]):
+    cells = [c.strip() for c in line.strip().strip('|').split('|')]
+    if column in cells and lines[i + 1].startswith('|---'):
+      rows = []
+      for row in lines[i + 2:]:
+        if not row.startswith('|'):
+          break
+        rows.append(dict(zip(cells, (c.strip() for c in
+                                     row.strip().strip('|').split('|')))))
+      return rows
+  raise ValueError(f'no table with a column {column!r}')
 
 
-def notes_for(results, table):
-  notes = []
-  for row in table:
-    if row[5].startswith('**no**'):
-      notes.append(f'Target not met: {row[0]} (ours {row[1]}, tf_agents '
-                   f'{row[2]}, {row[3]}; target {row[4]}).')
-  profile = results.get('profile')
-  if profile:
-    parts = []
-    for which in ('ours', 'theirs'):
-      b = profile[which]['breakdown_ms_per_iteration']
-      parts.append(f'{which}: iteration {b["iteration (wall)"]:.1f} ms = '
-                   f'collect {b["collect: Actor.run"]:.1f} + train '
-                   f'{b["train: Learner.run minus triggers"]:.1f} + triggers '
-                   f'{b["triggers (all, inside Learner.run)"]:.3f} + rest '
-                   f'{b["loop bookkeeping (rest)"]:.2f}')
-    notes.append('Profile (profile.md), ms per loop iteration: '
-                 + '; '.join(parts) + '.')
-  return notes
+def micro_headline(path: str) -> str:
+  """Each measure with a target: the value checked, the target and whether met."""
+  parts = []
+  for row in json.loads(read(path))['rows']:
+    if row['target']:
+      value = row[row['target'].split()[0]]
+      parts.append(f'{row["measure"]} {value:.3f} ({row["target"]}: '
+                   f'{"yes" if row["met"] else "no"})')
+  return '; '.join(parts)
 
 
-def write_outputs(info, params, results):
-  """latest.md and latest.json (and profile.md if profiled); returns the table and notes."""
-  from benchmarks import report  # pylint: disable=g-import-not-at-top
-  table = report.rows(results)
-  notes = notes_for(results, table)
-  os.makedirs(common.RESULTS_DIR, exist_ok=True)
-  with open(os.path.join(common.RESULTS_DIR, 'latest.md'), 'w') as f:
-    f.write(report.latest_markdown(info, params, results, table, notes))
-  common.write_json(os.path.join(common.RESULTS_DIR, 'latest.json'), {
-      'machine': info, 'params': params, 'results': results,
-      'table': [dict(zip(report.HEADER, row)) for row in table],
-      'notes': notes})
-  if results.get('profile'):
-    with open(os.path.join(common.RESULTS_DIR, 'profile.md'), 'w') as f:
-      f.write(report.profile_markdown(info, results['profile']['ours'],
-                                      results['profile']['theirs']))
-  return table, notes
+def async_saving_headline(path: str) -> str:
+  """Median time a fire blocks the loop and saves lost, per interval."""
+  parts = []
+  for row in markdown_table(read(path), 'trigger'):
+    if row['trigger'] != 'ours sync':
+      parts.append(f'interval {row["interval"]} {row["trigger"]} '
+                   f'{row["median ms"]} ms, {row["lost"]} lost')
+  return '; '.join(parts)
 
 
-def render() -> int:
-  """Rewrites the markdown (and latest.json's table) from latest.json."""
-  import json  # pylint: disable=g-import-not-at-top
-  from benchmarks import report  # pylint: disable=g-import-not-at-top
-  with open(os.path.join(common.RESULTS_DIR, 'latest.json')) as f:
-    saved = json.load(f)
-  table, _ = write_outputs(saved['machine'], saved['params'],
-                           saved['results'])
-  log(report.text_table(table))
-  return 0
+def replay_throughput_headline(path: str) -> str:
+  """Train steps/s of each dataset, in-process Reverb server."""
+  rows = markdown_table(read(path), 'dataset')
+  return 'train steps/s: ' + ', '.join(
+      f'{row["dataset"]} {row["train steps/s"]}' for row in rows
+      if row['Reverb server'] in ('in-process', '-'))
 
 
-def main(argv=None) -> int:
+def actor_learner_headline(path: str) -> str:
+  """Median iterations/s of each variant and collection scaling."""
+  data = json.loads(read(path))
+  speeds = ', '.join(
+      f'{variant} {statistics.median(r["iterations_per_s"] for r in runs):.1f}'
+      for variant, runs in data['results'].items())
+  scaling = ', '.join(f'{jobs} jobs {steps:.0f}'
+                      for jobs, steps in data['scaling'].items())
+  return f'iterations/s: {speeds}' + (
+      f'; environment steps/s: {scaling}' if scaling else '')
+
+
+def reproduce_headline(path: str) -> str:
+  """The recorded runs (hours each)."""
+  runs = json.loads(read(path))
+  return (f'{len(runs)} runs recorded: ' + ', '.join(
+      f'{r["side"]} seed {r["seed"]} ({r["iterations"]} it.)' for r in runs)
+          + '; not run by benchmarks.run (hours)')
+
+
+@dataclasses.dataclass(frozen=True)
+class Benchmark:
+  """A module of benchmarks/, its results file and how to read its headline."""
+  name: str
+  results: str  # Under results/; its date and headline are read from it.
+  link: str  # Under results/: what the index links to.
+  what: str
+  headline: Callable[[str], str]
+  run: bool = True
+
+
+BENCHMARKS = (
+    Benchmark('micro', 'micro.json', 'micro.md',
+              'trigger call, loop overhead, construction, synchronous save',
+              micro_headline),
+    Benchmark('async_saving', 'async_saving.md', 'async_saving.md',
+              'time an async save blocks the loop, saves lost',
+              async_saving_headline),
+    Benchmark('replay_throughput', 'replay_throughput.md',
+              'replay_throughput.md',
+              'learner sampling from Reverb, weight transfer',
+              replay_throughput_headline),
+    Benchmark('actor_learner', 'actor_learner.json', 'actor_learner.md',
+              'iterations/s: tutorial loop vs train_eval, separate jobs',
+              actor_learner_headline),
+    Benchmark('reproduce_sac_minitaur', 'reproduce_sac_minitaur/runs.json',
+              'reproduce_sac_minitaur/',
+              'learning curves: the tutorial vs train_eval, per seed',
+              reproduce_headline, run=False),
+)
+
+
+def date_of(benchmark: Benchmark) -> str:
+  """The newest date in its results file and the file linked (actor_learner.json has none)."""
+  names = {benchmark.results, benchmark.link}
+  dates = [date for name in names
+           if os.path.isfile(os.path.join(common.RESULTS_DIR, name))
+           for date in ISO_TIME.findall(read(name))]
+  return max(dates)[:10] if dates else 'unknown'
+
+
+def index_row(benchmark: Benchmark) -> str:
+  """The index's table row of one benchmark."""
+  link = f'[{benchmark.link}]({benchmark.link})'
+  if not os.path.exists(os.path.join(common.RESULTS_DIR, benchmark.results)):
+    return f'| `{benchmark.name}` | {benchmark.what} | {link} | — | not run yet |'
+  return (f'| `{benchmark.name}` | {benchmark.what} | {link} | '
+          f'{date_of(benchmark)} | '
+          f'{benchmark.headline(benchmark.results)} |')
+
+
+def write_index() -> str:
+  """Writes results/README.md from the results files; returns its text."""
+  text = '\n'.join([
+      '# Benchmark results', '',
+      'Written by `python -m benchmarks.run` from the results files below. '
+      'Rerun one with `python -m benchmarks.NAME [--quick]`; each file names '
+      'its machine, load and commit. Ratios: ours ÷ tf_agents.', '',
+      '| benchmark | measures | results | date | headline |',
+      '|---|---|---|---|---|',
+      *(index_row(b) for b in BENCHMARKS), ''])
+  with open(INDEX, 'w') as f:
+    f.write(text)
+  return text
+
+
+def run(name: str, quick: bool) -> int:
+  """Runs `python -m benchmarks.NAME`; returns its exit status."""
+  env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+      [common.REPO_ROOT] + ([os.environ['PYTHONPATH']]
+                            if os.environ.get('PYTHONPATH') else [])))
+  command = [sys.executable, '-m', f'benchmarks.{name}'] + (
+      ['--quick'] if quick else [])
+  print(f'$ {" ".join(command[1:])}', flush=True)
+  return subprocess.run(command, cwd=common.REPO_ROOT, env=env).returncode
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+  runnable = [b.name for b in BENCHMARKS if b.run]
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument('--quick', action='store_true',
-                      help='fewer repeats and iterations (under 3 minutes)')
-  parser.add_argument('--profile', action='store_true',
-                      help='also write results/profile.md in --quick mode')
-  parser.add_argument('--render', action='store_true',
-                      help='measure nothing: rewrite latest.md (and '
-                      'profile.md) from results/latest.json')
-  parser.add_argument('--skip', action='append', default=[],
-                      choices=['idle', 'loop', 'sync', 'async', 'construct',
-                               'e2e', 'profile'],
-                      help='leave a measure out (repeatable; for debugging)')
+                      help="each benchmark's short form")
+  parser.add_argument('--only', nargs='+', choices=runnable, default=runnable,
+                      metavar='NAME', help=f'some of: {", ".join(runnable)}')
+  parser.add_argument('--index_only', action='store_true',
+                      help='run nothing; rewrite results/README.md')
   args = parser.parse_args(argv)
-  if args.render:
-    return render()
-  params = dict(QUICK if args.quick else FULL)
-  if args.profile:
-    params['profile'] = True
-  skip = set(args.skip)
-  start = time.perf_counter()
-  common.quiet_tensorflow()
-  from absl import logging  # pylint: disable=g-import-not-at-top
-  logging.set_verbosity(logging.WARNING)
-  from benchmarks import end_to_end  # pylint: disable=g-import-not-at-top
-  from benchmarks import micro  # pylint: disable=g-import-not-at-top
-  from benchmarks import report  # pylint: disable=g-import-not-at-top
-
-  info = common.machine_info()
-  log(f'benchmarks ({params["mode"]}): {info["cores"]} cores, '
-      f'{info["cpu_model"]}, load {info["load_average_at_start"]}')
-  results = {}
-  log('setup: tutorial SAC minitaur agent')
-  setup = common.make_setup()
-  loop = micro.TrainLoop(setup)
-
-  if 'idle' not in skip:
-    log('1. idle trigger call')
-    results['idle_call'] = micro.idle_call(
-        setup, params['idle_repeats'], params['idle_calls'], log=log)
-  if 'loop' not in skip:
-    log('1. train loop with / without trigger')
-    results['loop'] = micro.loop_throughput(
-        setup, loop, params['loop_cycles'], params['loop_chunk'], log=log)
-  if 'sync' not in skip:
-    log('3. synchronous save')
-    results['sync_save'] = micro.sync_save(
-        setup, params['sync_repeats'], params['disk_mib'],
-        profile_fires=params['profile_fires'], log=log)
-  if 'async' not in skip:
-    log('4. async saving')
-    results['async'] = micro.async_saving(
-        setup, loop, params['async_intervals'], params['async_rounds'],
-        params['async_steps'], profile_fires=params['profile_fires'], log=log)
-  if 'construct' not in skip:
-    log('2. construction')
-    results['construction'] = micro.construction(
-        setup, params['construct_repeats'], log=log)
-  setup.env.close()
-  if 'e2e' not in skip:
-    log('5. end to end (subprocesses)')
-    results['end_to_end'] = end_to_end.measure(
-        params['e2e_repeats'], params['e2e_iterations'],
-        params['e2e_initial_collect'], params['e2e_log'], log=log)
-  if params['profile'] and 'profile' not in skip:
-    log('profile of one loop iteration (subprocesses)')
-    results['profile'] = run_profiles(params)
-
-  results['elapsed_s'] = time.perf_counter() - start
-  try:
-    info['load_average_at_end'] = os.getloadavg()
-  except OSError:
-    pass
-  table, notes = write_outputs(info, params, results)
-  log('')
-  log(report.text_table(table))
-  for note in notes:
-    log(f'note: {note}')
-  log(f'\nwrote {os.path.relpath(common.RESULTS_DIR, os.getcwd())}/latest.md '
-      f'and latest.json in {results["elapsed_s"] / 60:.1f} min'
-      + (' (and profile.md)' if results.get('profile') else ''))
-  return 0
+  failed = [] if args.index_only else [
+      name for name in args.only if run(name, args.quick) != 0]
+  print(write_index())
+  if failed:
+    print(f'failed: {", ".join(failed)}', file=sys.stderr)
+  return 1 if failed else 0
 
 
 if __name__ == '__main__':
