@@ -1,4 +1,4 @@
-"""Shared pieces of the benchmarks: the tutorial's SAC minitaur agent, data, statistics, machine info.
+"""Shared pieces of the benchmarks: the tutorial's SAC minitaur agent, data, triggers, machine info.
 
 Everything here is measurement scaffolding; nothing in `triggers/` or
 `train_eval/` is modified. Timings use `time.perf_counter`.
@@ -12,13 +12,11 @@ import logging as std_logging
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
-import time
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS_DIR = os.path.join(REPO_ROOT, 'benchmarks', 'results')
@@ -35,38 +33,7 @@ def quiet_tensorflow() -> None:
 
 
 # ----------------------------------------------------------------------------
-# Statistics
-
-
-@dataclasses.dataclass
-class Series:
-  """Repeated measurements of one quantity, e.g. seconds per save."""
-  values: List[float] = dataclasses.field(default_factory=list)
-
-  def add(self, value: float) -> None:
-    self.values.append(float(value))
-
-  @property
-  def min(self) -> float:
-    return min(self.values)
-
-  @property
-  def median(self) -> float:
-    return statistics.median(self.values)
-
-  @property
-  def max(self) -> float:
-    return max(self.values)
-
-  def summary(self) -> Dict[str, float]:
-    if not self.values:
-      return {'n': 0, 'min': None, 'median': None, 'max': None, 'values': []}
-    return {'n': len(self.values), 'min': self.min, 'median': self.median,
-            'max': self.max, 'values': list(self.values)}
-
-
-def ratio(a: float, b: float) -> float:
-  return a / b if b else float('nan')
+# Ours and tf_agents' in turn
 
 
 def alternate(n: int, run_ours: Callable[[int], None],
@@ -89,11 +56,6 @@ def alternate(n: int, run_ours: Callable[[int], None],
 # The tutorial's agent and data
 
 
-def load_env():
-  from tf_agents.environments import suite_pybullet  # pylint: disable=g-import-not-at-top
-  return suite_pybullet.load(ENV_NAME)
-
-
 @dataclasses.dataclass
 class Setup:
   env: object
@@ -103,12 +65,13 @@ class Setup:
   action_spec: object
 
 
-def make_setup(env=None) -> Setup:
+def make_setup() -> Setup:
   """The tutorial's SAC agent on MinitaurBulletEnv-v0 (train_eval.agents.sac_agent defaults)."""
+  from tf_agents.environments import suite_pybullet  # pylint: disable=g-import-not-at-top
   from tf_agents.train.utils import spec_utils  # pylint: disable=g-import-not-at-top
   from tf_agents.train.utils import train_utils  # pylint: disable=g-import-not-at-top
   from train_eval import agents  # pylint: disable=g-import-not-at-top
-  env = env or load_env()
+  env = suite_pybullet.load(ENV_NAME)
   _, action_spec, time_step_spec = spec_utils.get_tensor_specs(env)
   train_step = train_utils.create_train_step()
   agent = agents.sac_agent(time_step_spec, action_spec, train_step)
@@ -162,30 +125,34 @@ def make_trigger(which: str, saved_model_dir: str, setup: Setup, interval: int,
              **kwargs)
 
 
-def close_tf_agents_async_savers() -> int:
-  """Closes every live `AsyncPolicySaver` thread (tf_agents never closes them).
-
-  tf_agents' trigger keeps only the raw policy's saver; the collect and greedy
-  savers' threads are non-daemon and would keep the process alive at exit.
-  Returns how many were closed.
-  """
+def _tf_agents_async_savers() -> List[object]:
+  """The `AsyncPolicySaver` behind each live thread (tf_agents keeps no list)."""
   from tf_agents.policies import async_policy_saver  # pylint: disable=g-import-not-at-top
-  closed = 0
-  for thread in threading.enumerate():
-    target = getattr(thread, '_target', None)
-    owner = getattr(target, '__self__', None)
-    if isinstance(owner, async_policy_saver.AsyncPolicySaver):
-      owner.close()
-      closed += 1
-  return closed
+  owners = (getattr(getattr(thread, '_target', None), '__self__', None)
+            for thread in threading.enumerate())
+  return [owner for owner in owners
+          if isinstance(owner, async_policy_saver.AsyncPolicySaver)]
 
 
 def flush_tf_agents_async_savers() -> None:
-  from tf_agents.policies import async_policy_saver  # pylint: disable=g-import-not-at-top
-  for thread in threading.enumerate():
-    owner = getattr(getattr(thread, '_target', None), '__self__', None)
-    if isinstance(owner, async_policy_saver.AsyncPolicySaver):
-      owner.flush()
+  for saver in _tf_agents_async_savers():
+    saver.flush()
+
+
+def close_tf_agents_async_savers() -> int:
+  """Flushes, then closes every live `AsyncPolicySaver` (tf_agents never closes them).
+
+  tf_agents' trigger keeps only the raw policy's saver; the collect and greedy
+  savers' threads are non-daemon and would keep the process alive at exit.
+  `close()` can hang when called just as a save ends (the thread then waits
+  without checking for close), so each is flushed first. Returns how many
+  were closed.
+  """
+  savers = _tf_agents_async_savers()
+  for saver in savers:
+    saver.flush()
+    saver.close()
+  return len(savers)
 
 
 def dir_bytes(path: str) -> int:
@@ -306,14 +273,3 @@ def write_json(path: str, content) -> None:
   os.makedirs(os.path.dirname(path), exist_ok=True)
   with open(path, 'w') as f:
     json.dump(content, f, indent=1, sort_keys=True, default=str)
-
-
-class Stopwatch:
-  """`with Stopwatch() as w: ...` then `w.seconds`."""
-
-  def __enter__(self):
-    self._start = time.perf_counter()
-    return self
-
-  def __exit__(self, *exc):
-    self.seconds = time.perf_counter() - self._start
