@@ -253,9 +253,9 @@ def markdown(mode: str, machine: Dict[str, object], rows: List[Row],
              elapsed_s: float) -> str:
   """The results file: command, machine, load and the table."""
   start, end = machine['load_average_at_start'], machine['load_average_at_end']
-  busy = (' The machine was busy (1-minute load above its core count): times '
-          'are inflated; compare ours and tf_agents within this run.'
-          if max(start[0], end[0]) > machine['cores'] else '')
+  busy = (' The machine is busy (a load average above its core count): '
+          'absolute times vary from run to run; compare ours and tf_agents '
+          'within this run.' if max(start + end) > machine['cores'] else '')
   lines = [
       "# Micro benchmarks: our PolicySavedModelTrigger vs tf_agents'", '',
       f'`python -m benchmarks.micro{"" if mode == "full" else " --" + mode}` '
