@@ -56,8 +56,9 @@ def micro_headline(path: str) -> str:
   parts = []
   for row in json.loads(read(path))['rows']:
     if row['target']:
-      value = row[row['target'].split()[0]]
-      parts.append(f'{row["measure"]} {value:.3f} ({row["target"]}: '
+      of = row['target'].split()[0]
+      parts.append(f'{row["measure"]} {row[of]:.3f}'
+                   f'{"x" if of == "ratio" else ""} ({row["target"]}: '
                    f'{"yes" if row["met"] else "no"})')
   return '; '.join(parts)
 
