@@ -1,6 +1,6 @@
 r"""Our PolicySavedModelTrigger vs tf_agents', measure by measure, in one process.
 
-  .venv/bin/python -m benchmarks.micro            # about 10 minutes on 2 cores
+  .venv/bin/python -m benchmarks.micro            # a few minutes on 2 cores
   .venv/bin/python -m benchmarks.micro --quick    # under 2 minutes
   .venv/bin/python -m benchmarks.micro --smoke --out=/tmp/micro  # checks it runs
 
