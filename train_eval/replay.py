@@ -37,8 +37,9 @@ class ReplaySettings:
     capacity: transitions kept; the oldest are evicted. Default 10000.
     batch_size: transitions per sampled batch; default 256.
     prefetch: batches the Learner's dataset prefetches; None (default) is 50,
-      the tutorial's, in one process, and 4 over gRPC, where prefetched
-      batches count as sampled for the rate limiter.
+      the tutorial's, in one process, and 2 over gRPC, where prefetched
+      batches count as sampled for the rate limiter (so they stay within
+      its slack).
     checkpoint: save the table under root_dir/train/replay_buffer_checkpoints
       (tf_agents' place) with the Learner's saves, and restore it on restart.
       Default False.
@@ -79,7 +80,7 @@ class ReplaySettings:
   def prefetch_batches(self, over_grpc: bool) -> int:
     if self.prefetch is not None:
       return self.prefetch
-    return 4 if over_grpc else 50
+    return 2 if over_grpc else 50
 
 
 def load_settings(initial_collect_steps: int) -> ReplaySettings:

@@ -1,9 +1,13 @@
 """TensorFlow's thread pools per job, set before TensorFlow runs its first op.
 
-Defaults measured on the 2-core machine this project runs on (see the README's
-"Separate jobs"): a collector's policy step is a few small matmuls, faster on
-one thread than spread over pools that spin; the learner's batch-256 train
-step gains from both cores.
+Defaults measured on the 2-core machine this project runs on
+(benchmarks/results/replay_throughput.md and the README's "Separate jobs"):
+one intra-op and one inter-op thread everywhere. For a collector or the
+evaluator (a few small matmuls per step) the thread counts change nothing but
+the number of threads; for the learner and the one-process loop, 1/1 saved
+1.1-1.5 ms of CPU per iteration (9.7 against 11.2 ms) and ran 111 against 98
+iterations/s, since the other core is busy sampling or collecting. On a
+bigger machine give the learner more: --job_threads=train=4,2.
 """
 
 import re
@@ -16,10 +20,10 @@ from train_eval import errors
 JOBS = ('all', 'replay', 'collect', 'train', 'eval')
 # job -> (intra-op threads, inter-op threads); 0 is TensorFlow's own choice.
 DEFAULTS: Dict[str, Tuple[int, int]] = {
-    'all': (0, 0),
+    'all': (1, 1),
     'replay': (1, 1),
     'collect': (1, 1),
-    'train': (2, 1),
+    'train': (1, 1),
     'eval': (1, 1),
 }
 _ENTRY = re.compile(r'^(\w+)=(\d+),(\d+)$')
