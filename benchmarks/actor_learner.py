@@ -32,6 +32,8 @@ import tempfile
 import time
 from typing import Dict, List, Optional, Tuple
 
+import psutil
+
 from benchmarks import common
 
 RESULTS = os.path.join(common.RESULTS_DIR, 'actor_learner')
@@ -42,6 +44,8 @@ WEIGHTS_LINE = re.compile(ABSL_TIME + r'Collector \d+: \d+ environment steps, '
                           r'weights of train step (\d+)\.')
 REPLAY_STATS = re.compile(r'Replay table: (\d+) items inserted, (\d+) sampled')
 TUTORIAL_LINE = re.compile(r'^\[([\d.]+)s\] step = (\d+): loss = ')
+# Our console's progress line (also relayed as '[train] train [...] ...').
+PROGRESS_LINE = re.compile(r'train \[[#.]+\] +\d+% (\d+)/\d+ ')
 QUICK = dict(iterations=1500, initial_collect=1000, log_interval=100, rounds=1,
              scaling_secs=30)
 FULL = dict(iterations=6000, initial_collect=1000, log_interval=250, rounds=3,
@@ -68,14 +72,6 @@ def absl_points(text: str, pattern=LOSS_LINE) -> List[Tuple[float, int]]:
     last = t
     points.append((t, int(match.group(6))))
   return points
-
-
-def speed(points: List[Tuple[float, int]]) -> Optional[float]:
-  """Steps per second between the first and last point."""
-  if len(points) < 2 or points[-1][0] <= points[0][0]:
-    return None
-  (t0, s0), (t1, s1) = points[0], points[-1]
-  return (s1 - s0) / (t1 - t0)
 
 
 def weights_lag(train_points, collector_points) -> Optional[float]:
@@ -108,46 +104,88 @@ def command(variant: str, root_dir: str, params: Dict) -> List[str]:
   return args
 
 
+def job_name(cmdline: List[str]) -> Optional[str]:
+  """'tutorial', 'all', 'launcher', 'replay', 'train', 'collect-0', 'eval' or None."""
+  joined = ' '.join(cmdline)
+  if 'benchmarks.tf_agents_loop' in joined:
+    return 'tutorial'
+  if 'train_eval.train_eval' not in joined:
+    return None
+  job = re.search(r'--job=(\w+)', joined)
+  if not job:
+    return 'launcher' if '--collectors' in joined else 'all'
+  task = re.search(r'--task=(\d+)', joined)
+  return f'collect-{task.group(1)}' if job.group(1) == 'collect' else job.group(1)
+
+
+def cpu_by_job(process: psutil.Process) -> Dict[str, float]:
+  """CPU seconds (user + system) of `process` and its descendants, by job."""
+  totals = {}
+  for member in [process] + process.children(recursive=True):
+    try:
+      name = job_name(member.cmdline()) or 'other'
+      times = member.cpu_times()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+      continue
+    totals[name] = totals.get(name, 0.0) + times.user + times.system
+  return totals
+
+
+def progress_step(variant: str, line: str) -> Optional[int]:
+  """The train step a progress line reports, or None."""
+  match = (TUTORIAL_LINE.match(line) if variant == 'tutorial'
+           else PROGRESS_LINE.search(line))
+  return int(match.group(2) if variant == 'tutorial' else match.group(1)) if match else None
+
+
 def run_variant(variant: str, params: Dict) -> Dict:
-  """Runs one variant in a fresh root_dir; returns its speed and ratios."""
+  """Runs one variant in a fresh root_dir; returns its speed, CPU by job and ratios.
+
+  The speed and the CPU per train step are taken between the first and the
+  last progress lines, as they arrive.
+  """
   with tempfile.TemporaryDirectory(prefix='actor_learner_') as tmp:
     root_dir = os.path.join(tmp, 'run')
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONPATH=(
         common.REPO_ROOT + os.pathsep + os.environ.get('PYTHONPATH', '')))
     start = time.monotonic()
-    proc = subprocess.run(command(variant, root_dir, params),
-                          cwd=common.REPO_ROOT, env=env, capture_output=True,
-                          text=True, timeout=3600)
+    proc = subprocess.Popen(command(variant, root_dir, params),
+                            cwd=common.REPO_ROOT, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    tree = psutil.Process(proc.pid)
+    points, output = [], []
+    for line in proc.stdout:
+      output.append(line)
+      step = progress_step(variant, line)
+      if step is not None:
+        points.append((time.monotonic(), step, cpu_by_job(tree)))
     wall = time.monotonic() - start
-    if proc.returncode != 0:
-      raise RuntimeError(f'{variant} exited {proc.returncode}:\n'
-                         + (proc.stdout + proc.stderr)[-4000:])
-    result = {'variant': variant, 'process_wall_s': round(wall, 1)}
+    if proc.wait() != 0 or len(points) < 2:
+      raise RuntimeError(f'{variant} exited {proc.returncode} with '
+                         f'{len(points)} progress lines:\n'
+                         + ''.join(output)[-4000:])
+    (t0, s0, cpu0), (t1, s1, cpu1) = points[0], points[-1]
+    result = {'variant': variant, 'process_wall_s': round(wall, 1),
+              'iterations_per_s': (s1 - s0) / (t1 - t0),
+              'cpu_ms_per_step': {job: round(1000 * (cpu1[job] - cpu0.get(job, 0.0)) / (s1 - s0), 2)
+                                  for job in sorted(cpu1)}}
     if variant == 'tutorial':
-      points = [(float(m.group(1)), int(m.group(2))) for m in
-                (TUTORIAL_LINE.match(l) for l in proc.stdout.splitlines()) if m]
       result['sampled_per_inserted'] = 'by construction: 256 per step'
-    else:
-      logs = os.path.join(root_dir, 'logs')
-      train_log = open(os.path.join(
-          logs, 'all.log' if variant == 'all' else 'train.log')).read()
-      points = absl_points(train_log)
-      replay_log = open(os.path.join(
-          logs, 'all.log' if variant == 'all' else 'replay.log')).read()
-      stats = REPLAY_STATS.findall(replay_log)
-      if stats:
-        inserted, sampled = map(int, stats[-1])
-        result['items_inserted'], result['items_sampled'] = inserted, sampled
-        during = inserted - params['initial_collect']
-        result['sampled_per_inserted'] = round(sampled / during, 1) if during > 0 else None
-      if variant != 'all':
-        lags = [weights_lag(points, absl_points(open(os.path.join(logs, name)).read(), WEIGHTS_LINE))
-                for name in sorted(os.listdir(logs)) if name.startswith('collect-')]
-        lags = [lag for lag in lags if lag is not None]
-        result['weights_lag_steps'] = round(statistics.median(lags), 1) if lags else None
-    result['iterations_per_s'] = speed(points)
-    if result['iterations_per_s'] is None:
-      raise RuntimeError(f'{variant}: fewer than 2 progress lines.')
+      return result
+    logs = os.path.join(root_dir, 'logs')
+    read = lambda name: open(os.path.join(logs, name)).read()
+    main_log = 'all.log' if variant == 'all' else 'train.log'
+    stats = REPLAY_STATS.findall(read('all.log' if variant == 'all' else 'replay.log'))
+    if stats:
+      inserted, sampled = map(int, stats[-1])
+      during = inserted - params['initial_collect']
+      result['sampled_per_inserted'] = round(sampled / during, 1) if during > 0 else None
+    if variant != 'all':
+      train_points = absl_points(read(main_log))
+      lags = [weights_lag(train_points, absl_points(read(name), WEIGHTS_LINE))
+              for name in sorted(os.listdir(logs)) if name.startswith('collect-')]
+      lags = [lag for lag in lags if lag is not None]
+      result['weights_lag_steps'] = round(statistics.median(lags), 1) if lags else None
     return result
 
 
@@ -199,6 +237,17 @@ def report(params: Dict, results: Dict, scaling: Dict[int, float]) -> str:
     lines.append(
         f'| {variant} | {mid:.1f} [{min(speeds):.1f}-{max(speeds):.1f}] | '
         f'{mid / base:.2f}x | {ratio} | {"-" if lag is None else lag} |')
+  lines += ['', '## CPU per train step, by process (ms; median over rounds)', '',
+            'All processes of a run, user + system time, between the same two '
+            'progress lines as the speed. 2 cores give 2000 ms of CPU per '
+            'second: at full use, iterations/s = 2000 / total.', '',
+            '| variant | total | by process |', '|---|---|---|']
+  for variant, runs in results.items():
+    jobs = sorted({job for r in runs for job in r['cpu_ms_per_step']})
+    by_job = {job: statistics.median(r['cpu_ms_per_step'].get(job, 0.0)
+                                     for r in runs) for job in jobs}
+    lines.append(f'| {variant} | {sum(by_job.values()):.1f} | ' + ', '.join(
+        f'{job} {ms:.1f}' for job, ms in by_job.items()) + ' |')
   if scaling:
     lines += ['', '## Collection scaling (learner off)', '',
               '| collect jobs | environment steps/s | per job |', '|---|---|---|']

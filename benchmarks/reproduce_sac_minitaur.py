@@ -41,9 +41,10 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OUT = os.path.join(REPO_ROOT, 'benchmarks', 'results',
                            'reproduce_sac_minitaur')
 RUNS_DIR = os.path.join(REPO_ROOT, 'runs', 'reproduce_sac_minitaur')
-SIDES = ('tutorial', 'ours')
+SIDES = ('tutorial', 'ours', 'ours_collectors2')
 LABELS = {'tutorial': "tf_agents' tutorial loop",
-          'ours': 'train_eval --gin_file=sac_minitaur.gin'}
+          'ours': 'train_eval --gin_file=sac_minitaur.gin',
+          'ours_collectors2': '... --collectors=2 (separate jobs)'}
 EVAL_LINE = re.compile(
     r'step = (\d+): AverageReturn = (-?[\d.]+(?:e[-+]?\d+)?), '
     r'AverageEpisodeLength = ([\d.]+(?:e[-+]?\d+)?)')
@@ -64,7 +65,8 @@ def command(side: str, seed: int, iterations: int, eval_interval: int,
           f'--root_dir={root_dir}', '--gin_file=sac_minitaur.gin',
           f'--gin_bindings=train_eval.seed = {seed}',
           f'--gin_bindings=train_eval.num_iterations = {iterations}',
-          f'--gin_bindings=train_eval.eval_interval = {eval_interval}']
+          f'--gin_bindings=train_eval.eval_interval = {eval_interval}'] + (
+              ['--collectors=2'] if side == 'ours_collectors2' else [])
 
 
 def _children_cpu_seconds() -> float:
