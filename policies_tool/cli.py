@@ -44,6 +44,7 @@ SUBCOMMANDS = ('list', 'evaluate', 'plot', 'video', 'export')
 
 def _one_root_dir() -> str:
   """The single --root_dir; raises PoliciesError for none or several."""
+  from policies_tool import run_dir as run_dir_lib  # pylint: disable=g-import-not-at-top
   if len(_ROOT_DIR.value) != 1:
     raise run_dir_lib.PoliciesError('Give one --root_dir.')
   return _ROOT_DIR.value[0]
@@ -51,6 +52,7 @@ def _one_root_dir() -> str:
 
 def _out() -> str:
   """--out; raises PoliciesError if missing."""
+  from policies_tool import run_dir as run_dir_lib  # pylint: disable=g-import-not-at-top
   if not _OUT.value:
     raise run_dir_lib.PoliciesError('Give --out.')
   return _OUT.value

@@ -4,7 +4,7 @@ import datetime
 from typing import Any, Dict, List
 
 from policies_tool import run_dir as run_dir_lib
-from policies_tool import summaries
+from train_eval import summaries
 
 
 def list_policies(root_dir: str) -> List[Dict[str, Any]]:

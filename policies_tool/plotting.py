@@ -8,7 +8,7 @@ matplotlib.use('Agg')  # Files only; no display.
 from matplotlib import pyplot  # pylint: disable=g-import-not-at-top
 
 from policies_tool import run_dir as run_dir_lib
-from policies_tool import summaries
+from train_eval import summaries
 
 
 def plot(root_dirs: Sequence[str], out: str,

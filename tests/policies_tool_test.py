@@ -42,13 +42,9 @@ class PoliciesToolTest(test_case.TestCase, parameterized.TestCase):
     super().setUpClass()
     cls.workdir = tempfile.mkdtemp()
     cls.root_dir = os.path.join(cls.workdir, 'run')
-    result = subprocess.run(
-        train_eval_test.command(cls.root_dir,
-                                flags=['--best_metric=AverageReturn',
-                                       '--interval=10']),
-        cwd=cls.workdir, env=subprocesses.python_env(),
-        capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
+    train_eval_test.make_run(cls.root_dir, cls.workdir,
+                             flags=['--best_metric=AverageReturn',
+                                    '--interval=10'])
 
   @classmethod
   def tearDownClass(cls):

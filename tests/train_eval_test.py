@@ -43,6 +43,15 @@ def command(root_dir, gin_files=(TINY_SAC,), bindings=(), flags=()):
   return args + list(flags)
 
 
+def make_run(root_dir, workdir, bindings=(), flags=()):
+  """Runs the tiny config into `root_dir` (a fixture for other tests); fails loudly."""
+  result = subprocess.run(command(root_dir, bindings=bindings, flags=flags),
+                          cwd=workdir, env=subprocesses.python_env(),
+                          capture_output=True, text=True, timeout=600)
+  assert result.returncode == 0, result.stderr[-3000:]
+  return result
+
+
 def snapshot(root, files_only=False):
   """path -> (size, mtime) of everything under `root`, to prove it untouched."""
   state = {}

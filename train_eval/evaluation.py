@@ -1,6 +1,5 @@
 """Evaluation: episodes of the eval environment with a policy, summarized at a step."""
 
-import glob
 import os
 from typing import Dict
 
@@ -9,6 +8,8 @@ from tf_agents.drivers import py_driver
 from tf_agents.environments import py_environment
 from tf_agents.metrics import py_metrics
 from tf_agents.policies import py_policy
+
+from train_eval import summaries
 
 EVAL_DIR = 'eval'
 SUMMARY_PREFIX = 'Metrics/'  # The tags tf_agents' eval Actor writes.
@@ -55,12 +56,4 @@ class Evaluator:
 
 def read_scalars(root_dir: str, metric: str = 'AverageReturn') -> Dict[int, float]:
   """step -> value of the eval summary `Metrics/<metric>` in root_dir/eval."""
-  tag = SUMMARY_PREFIX + metric
-  values = {}
-  for path in sorted(glob.glob(os.path.join(root_dir, EVAL_DIR, 'events.*'))):
-    for record in tf.data.TFRecordDataset(path):
-      event = tf.compat.v1.Event.FromString(record.numpy())
-      for value in event.summary.value:
-        if value.tag == tag:
-          values[int(event.step)] = float(tf.make_ndarray(value.tensor))
-  return dict(sorted(values.items()))
+  return summaries.scalars(root_dir, EVAL_DIR, SUMMARY_PREFIX + metric)

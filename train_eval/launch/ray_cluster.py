@@ -12,7 +12,6 @@ with its name. root_dir must be on storage every node can reach.
 
 import contextlib
 import os
-import sys
 from typing import Callable, Dict, List, Optional
 
 import portpicker

@@ -1,4 +1,4 @@
-"""Scalars from a run's TensorBoard event files."""
+"""Scalars from a run's TensorBoard event files (eval/ and train/ summaries)."""
 
 import glob
 import os
@@ -6,7 +6,7 @@ from typing import Dict
 
 import tensorflow as tf
 
-EVAL_RETURN = ('eval', 'Metrics/AverageReturn')
+EVAL_RETURN = ('eval', 'Metrics/AverageReturn')  # Written by evaluation.Evaluator.
 TRAIN_STEPS_PER_SEC = ('train', 'RunTime/train_steps_per_sec')
 
 
