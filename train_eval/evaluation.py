@@ -1,7 +1,7 @@
 """Evaluation: episodes of the eval environment with a policy, summarized at a step."""
 
 import os
-from typing import Dict
+from typing import Callable, Dict, Optional
 
 import tensorflow as tf
 from tf_agents.drivers import py_driver
@@ -32,18 +32,29 @@ class Evaluator:
     self._summary_dir = os.path.join(root_dir, EVAL_DIR)
     self._writer = None
 
-  def evaluate(self, policy: py_policy.PyPolicy, step: int) -> Dict[str, float]:
+  def evaluate(self, policy: py_policy.PyPolicy, step: int,
+               stopped: Callable[[], bool] = lambda: False
+               ) -> Optional[Dict[str, float]]:
     """Evaluates `policy` and summarizes the results at train step `step`.
 
+    Args:
+      policy: the policy to run.
+      step: the train step the results are summarized at.
+      stopped: polled between episodes; True abandons the evaluation.
+
     Returns:
-      {'AverageReturn': ..., 'AverageEpisodeLength': ...}, over the episodes.
+      {'AverageReturn': ..., 'AverageEpisodeLength': ...} over the episodes,
+      or None if stopped first (nothing is summarized).
     """
     metrics = [py_metrics.AverageReturnMetric(buffer_size=self._episodes),
                py_metrics.AverageEpisodeLengthMetric(buffer_size=self._episodes)]
     driver = py_driver.PyDriver(self._env, policy, observers=metrics,
-                                max_episodes=self._episodes)
-    driver.run(self._env.reset(), policy.get_initial_state(
-        self._env.batch_size or 1))
+                                max_episodes=1)
+    for _ in range(self._episodes):
+      if stopped():
+        return None
+      driver.run(self._env.reset(),
+                 policy.get_initial_state(self._env.batch_size or 1))
     results = {m.name: float(m.result()) for m in metrics}
     if self._writer is None:
       self._writer = tf.summary.create_file_writer(self._summary_dir)

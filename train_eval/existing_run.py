@@ -11,12 +11,12 @@ import tempfile
 from typing import Dict, List, Tuple
 
 from absl import logging
-import gin
 import tensorflow as tf
 from tf_agents.agents import tf_agent
 from tf_agents.train import learner
 
 from train_eval import errors
+from train_eval import gin_config
 
 _BOOKKEEPING = ('_CHECKPOINTABLE_OBJECT_GRAPH', 'save_counter/')
 _SHOWN = 3  # Differences named in the message.
@@ -98,7 +98,5 @@ def remove_run(root_dir: str) -> None:
 
 
 def _overwrite_existing() -> bool:
-  try:
-    return bool(gin.query_parameter('PolicySavedModelTrigger.overwrite_existing'))
-  except ValueError:
-    return False
+  return bool(gin_config.bound_value('PolicySavedModelTrigger.overwrite_existing',
+                                     False))

@@ -3,7 +3,7 @@
 import os
 import re
 import tokenize
-from typing import List, Optional, Sequence
+from typing import Any, List, Optional, Sequence
 
 import gin
 import tensorflow as tf
@@ -61,6 +61,14 @@ def parse(gin_files: Sequence[str], bindings: Sequence[str]) -> List[str]:
   with translated_errors('the gin files and bindings'):
     gin.finalize()  # Resolves macros: an unbound one fails here.
   return paths
+
+
+def bound_value(name: str, default: Any = None) -> Any:
+  """The value bound to `name` (e.g. 'PolicySavedModelTrigger.best_metric'), or `default`."""
+  try:
+    return gin.query_parameter(name)
+  except ValueError:
+    return default
 
 
 class translated_errors:  # pylint: disable=invalid-name

@@ -198,10 +198,7 @@ def check_trigger_settings(experiment: experiment_lib.Experiment) -> None:
     errors.BadValueError: a --best_metric evaluation never produces, or one
       without evaluations.
   """
-  try:
-    metric = gin_config.gin.query_parameter('PolicySavedModelTrigger.best_metric')
-  except ValueError:
-    return
+  metric = gin_config.bound_value('PolicySavedModelTrigger.best_metric')
   if metric is None:
     return
   if metric not in experiment_lib.EVAL_METRICS:

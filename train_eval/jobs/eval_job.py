@@ -13,7 +13,6 @@ import os
 from typing import Any, Dict, Iterable, List, Optional, Set
 
 from absl import logging
-import gin
 import tensorflow as tf
 from tf_agents.policies import py_tf_eager_policy
 
@@ -24,6 +23,7 @@ from triggers import policy_export
 from train_eval import console as console_lib
 from train_eval import environments
 from train_eval import evaluation
+from train_eval import gin_config
 from train_eval import learning
 from train_eval.jobs import context as context_lib
 from train_eval import waiting
@@ -46,21 +46,14 @@ def due_steps(checkpoints: Iterable[int], evaluated: Set[int],
   return due
 
 
-def _bound(name: str, default):
-  try:
-    return gin.query_parameter(name)
-  except ValueError:
-    return default
-
-
 def best_exporter(saved_model_dir: str) -> Optional[best_policy.BestPolicyExporter]:
   """The exporter `PolicySavedModelTrigger.best_metric/best_mode` ask for, or None."""
-  metric = _bound('PolicySavedModelTrigger.best_metric', None)
+  metric = gin_config.bound_value('PolicySavedModelTrigger.best_metric', None)
   if metric is None:
     return None
   return best_policy.BestPolicyExporter(
       None, os.path.join(saved_model_dir, best_policy.BEST_POLICY_DIR), metric,
-      _bound('PolicySavedModelTrigger.best_mode', 'max'))
+      gin_config.bound_value('PolicySavedModelTrigger.best_mode', 'max'))
 
 
 def run(context: context_lib.JobContext) -> Dict[str, Any]:
@@ -91,8 +84,10 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
   evaluated = set(evaluation.read_scalars(context.root_dir))
   done, results = [], {}
 
-  def evaluate(step: int) -> Dict[str, float]:
-    found = evaluator.evaluate(policy, step)
+  def evaluate(step: int) -> Optional[Dict[str, float]]:
+    found = evaluator.evaluate(policy, step, stopped)
+    if found is None:  # Stopped halfway.
+      return None
     logging.info('%s', console_lib.eval_line(step, found))
     context.console.evaluation(step, found)
     evaluated.add(step)
@@ -101,7 +96,8 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
 
   try:
     if 0 not in evaluated:
-      results = evaluate(0)  # The SavedModel's own weights: the initial ones.
+      # The SavedModel's own weights: the initial ones.
+      results = evaluate(0) or results
     while not stopped():
       checkpoints = triggers.list_checkpoints(saved_model_dir)
       due = due_steps(checkpoints, evaluated, exp.eval_interval,
@@ -115,7 +111,10 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
       try:
         with triggers.reading(saved_model_dir, step) as path:
           policy.update_from_checkpoint(path)
-          results = evaluate(step)
+          found = evaluate(step)
+          if found is None:
+            break
+          results = found
           if best:
             best.report(step, results, functools.partial(
                 policy_export.write_materialized, greedy_dir, path))
