@@ -31,7 +31,7 @@ TINY_DQN_BINDINGS = [
 NOISE = ('cuDNN', 'TensorRT', 'Gym has been unmaintained', 'argv[0]',
          'pkg_resources', 'Assets written', 'without gRPC', 'Sanitizing',
          'untraced functions', 'UserWarning', 'fingerprint', 'oneDNN')
-PROGRESS = re.compile(r'train \[[#.]+\] +\d+% (\d+)/(\d+) · [\d.]+ steps/s')
+PROGRESS = re.compile(r'train \[[#.]+\] +\d+% (\d+)/(\d+) \| [\d.]+ steps/s')
 
 
 def command(root_dir, gin_files=(TINY_SAC,), bindings=(), flags=()):
@@ -127,7 +127,7 @@ class TrainEvalBinaryTest(test_case.TestCase, parameterized.TestCase):
         [int(m.group(1)) for m in PROGRESS.finditer(result.stderr)],
         [10, 20, 30, 40])
     self.assertRegex(result.stderr, r'train \[#+\] 100% 40/40 .* loss [-\d.]+'
-                     r' · eval -?[\d.]+ @ 40')
+                     r' \| eval -?[\d.]+ @ 40')
     for step in (0, 20, 40):
       self.assertRegex(result.stdout, rf'(?m)^step = {step}: AverageReturn = ')
     self.assertIn('Finished at train step 40.', result.stdout)

@@ -184,7 +184,7 @@ class Console:
     return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
 
   def bar(self, step: int, loss: Optional[float] = None) -> str:
-    """'train [####....]  45% 45000/100000 · 82.1 steps/s · ETA 0:11:10 · ...'."""
+    """'train [####....]  45% 45000/100000 | 82.1 steps/s | ETA 0:11:10 | ...'."""
     fraction = min(step / self._total, 1.0) if self._total else 1.0
     filled = int(round(fraction * self.BAR_WIDTH))
     rate = self.steps_per_sec()
@@ -197,7 +197,7 @@ class Console:
       parts.append(f'loss {loss:.4g}')
     if self._last_eval:
       parts.append(self._last_eval)
-    return ' · '.join(parts)
+    return ' | '.join(parts)
 
   def evaluation(self, step: int, results: Mapping[str, float]) -> None:
     """Prints the tutorial's evaluation line."""
