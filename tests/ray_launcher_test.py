@@ -25,9 +25,11 @@ class RayLauncherTest(test_case.TestCase):
     out = result.stdout + result.stderr
     self.assertEqual(result.returncode, 0, out[-4000:])
     self.assertRegex(out, r'Ray: replay server at [\d.]+:\d+; 2 collector')
-    # Ray prefixes each actor's lines with its name.
-    self.assertRegex(out, r'\(train pid=\d+.*\) Finished at train step 40\.')
-    self.assertRegex(out, r'\(eval pid=\d+.*\) step = 40: AverageReturn = ')
+    # Ray prefixes each actor's lines with its name (in colour on some
+    # outputs: an escape sequence may follow the prefix).
+    prefix = r'\({} pid=\d+[^)]*\)(?:\x1b\[0m)? '
+    self.assertRegex(out, prefix.format('train') + r'Finished at train step 40\.')
+    self.assertRegex(out, prefix.format('eval') + r'step = 40: AverageReturn = ')
     self.assertIn('[launcher] all jobs stopped.', out)
     self.assertEqual(
         triggers.list_checkpoints(os.path.join(root_dir, 'policies')), [20, 40])
