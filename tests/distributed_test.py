@@ -161,6 +161,10 @@ class DistributedTest(test_case.TestCase):
     self.assertIsNone(evaluator.poll())
     replay, replay_log = self.start(
         flags=['--job=replay', f'--replay_port={port}'], log_name='replay')
+    # With the server up but no train job, the collector fills its share of
+    # the random initial collection and then waits for the learner's policy.
+    self.wait_for(collect_log, lambda t: 'Waiting for the collect policy' in t,
+                  'the collector waits for the train job', collect)
     train, train_log = self.start(
         flags=['--job=train', f'--replay_address={address}'], log_name='train')
     self.assertEqual(train.wait(timeout=600), 0, open(train_log).read()[-3000:])
@@ -169,7 +173,7 @@ class DistributedTest(test_case.TestCase):
     self.assertEqual(evaluator.wait(timeout=300), 0,
                      open(eval_log).read()[-3000:])
     self.assertRegex(open(eval_log).read(), r'step = 40: AverageReturn = ')
-    self.assertIn('Waiting for the collect policy',
+    self.assertIn('Collecting 64 initial steps with a random policy',
                   read_log(self.root_dir, 'collect-0'))
     replay.send_signal(signal.SIGTERM)
     self.assertEqual(replay.wait(timeout=120), 0, open(replay_log).read())
