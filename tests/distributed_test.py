@@ -75,6 +75,10 @@ class DistributedTest(test_case.TestCase):
     self.assertIn('[train] Finished at train step 40.', out)
     self.assertRegex(out, r'\[eval\] step = 40: AverageReturn = ')
     self.assertIn('[launcher] all jobs stopped.', out)
+    # The replay job's normal end (SIGTERM from the launcher) is no warning.
+    self.assertRegex(out, r'\[replay\] Replay table: \d+ items inserted, '
+                     r'\d+ sampled\.')
+    self.assertNotIn('[replay] WARNING', out)
     for job in JOB_LOGS:
       self.assertTrue(os.path.exists(
           os.path.join(self.root_dir, 'logs', f'{job}.log')), job)

@@ -278,6 +278,9 @@ def summary_lines(result: Dict[str, Any], root_dir: str) -> List[str]:
   if result.get('eval'):
     lines.append('Last evaluation: ' + ', '.join(
         f'{k} = {v:.3f}' for k, v in result['eval'].items()))
+  if result.get('inserted') is not None:
+    lines.append(f'Replay table: {result["inserted"]} items inserted, '
+                 f'{result["sampled"]} sampled.')
   if 'checkpoints' in result:
     steps = result['checkpoints']
     shown = (str(steps) if len(steps) <= 8 else
@@ -317,7 +320,8 @@ def run(capture: console_lib.Capture,
     threads.apply(_JOB.value, threads.parse(_JOB_THREADS.value))
     context.started = lambda: capture.move_to(
         console_lib.log_path(context.root_dir, job_log_name()))
-    with stop or stop_signals.StopRequest() as context.stop:
+    with stop or stop_signals.StopRequest(
+        expected=_JOB.value == 'replay') as context.stop:
       result = JOB_RUNNERS[_JOB.value](context)
   except (errors.UsageError, triggers.BadArgument) as e:
     return fail(capture, str(e))

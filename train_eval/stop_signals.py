@@ -16,9 +16,12 @@ class StopRequest:
   once per iteration and then saves and exits.
   """
 
-  def __init__(self):
+  def __init__(self, expected: bool = False):
+    """`expected`: a stop is how this job normally ends (the replay job), so
+    it is logged at INFO rather than as a warning on the console."""
     self._event = threading.Event()
     self._previous = {}
+    self._log = logging.info if expected else logging.warning
 
   @property
   def requested(self) -> bool:
@@ -35,8 +38,8 @@ class StopRequest:
     """
     if self._event.is_set() and signum == signal.SIGINT:
       raise KeyboardInterrupt
-    logging.warning('Stop requested by %s: saving what this job must, then '
-                    'exiting.', reason or signal.Signals(signum).name)
+    self._log('Stop requested by %s: saving what this job must, then '
+              'exiting.', reason or signal.Signals(signum).name)
     self._event.set()
 
   def __enter__(self) -> 'StopRequest':

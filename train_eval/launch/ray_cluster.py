@@ -12,6 +12,7 @@ with its name. root_dir must be on storage every node can reach.
 
 import contextlib
 import os
+import time
 from typing import Callable, Dict, List, Optional
 
 import portpicker
@@ -24,6 +25,9 @@ from train_eval import stop_signals
 MAX_RESTARTS = 10
 POLL_SECS = 0.5
 STOP_TIMEOUT_SECS = 180
+# Ray forwards the actors' output by tailing their log files; the last lines
+# (the replay job's table statistics) need a moment before ray.shutdown().
+LOG_FORWARD_SECS = 1.0
 # Logical CPUs each actor asks Ray for; the replay server mostly waits.
 NUM_CPUS = {'replay': 0, 'train': 1, 'collect': 1, 'eval': 1}
 
@@ -34,7 +38,7 @@ class JobActor:
 
   def __init__(self, name: str):
     self._name = name
-    self._stop = stop_signals.StopRequest()
+    self._stop = stop_signals.StopRequest(expected=name == 'replay')
 
   def __repr__(self) -> str:  # Ray's prefix for this actor's log lines.
     return self._name
@@ -108,6 +112,7 @@ def _run_jobs(collectors: int, with_eval: bool, child_flags: List[str],
       status = _wait_for_train(runs, stop, say)
     _shut_down(actors, runs,
                stopping=stop.requested or status != 0 or not training_done())
+    time.sleep(LOG_FORWARD_SECS)
     say('all jobs stopped.')
     return 0 if status == 0 else 1
   finally:
