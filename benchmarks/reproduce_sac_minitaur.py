@@ -96,6 +96,7 @@ def run_one(side: str, seed: int, iterations: int, eval_interval: int,
   start = time.monotonic()
   started_at = datetime.datetime.now(datetime.timezone.utc).isoformat(
       timespec='seconds')
+  commit = _git_commit()  # The code the run starts from.
   sampler.start()
   log_path = os.path.join(log_dir, f'{side}_seed{seed}.log')
   with open(log_path, 'w') as log:
@@ -127,7 +128,7 @@ def run_one(side: str, seed: int, iterations: int, eval_interval: int,
       'cpu_s': round(_children_cpu_seconds() - cpu_before, 1),
       'load_average_mean': (round(statistics.mean(loads), 2) if loads
                             else None),
-      'started_at': started_at, 'commit': _git_commit(),
+      'started_at': started_at, 'commit': commit,
       'command': ' '.join(args[1:]), 'root_dir': root_dir,
   }
 

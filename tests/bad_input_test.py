@@ -221,6 +221,8 @@ class BadInputTest(test_case.TestCase, parameterized.TestCase):
     errors = [line for line in result.stderr.splitlines()
               if line.startswith('train_eval: error:')]
     self.assertLen(errors, 1, output[-3000:])
+    self.assertEqual(result.stderr.rstrip().splitlines()[-1], errors[0],
+                     'the error is one line, the last one')
     self.assertRegex(errors[0], pattern)
     self.assertNotIn('Traceback', output)
     self.assertEqual(after, before, 'the root_dir changed')

@@ -81,8 +81,9 @@ def flags_parser(capture_: Capture, program: str):
     try:
       return absl_flags.FLAGS(argv)
     except absl_flags.Error as e:
-      sys.stderr.write(f'{program}: error: {e}\n'
-                       'Pass --helpfull to see every flag.\n')
+      message = ' '.join(str(e).splitlines())
+      sys.stderr.write(f'{program}: error: {message}; pass --helpfull to see '
+                       'every flag.\n')
       sys.exit(2)
     finally:
       sys.stdout, sys.stderr = saved

@@ -38,7 +38,7 @@ def load_environment(env_name: str = gin.REQUIRED,
   except gym.error.Error as e:
     raise errors.UnknownEnvironmentError(
         f'load_environment.env_name = {env_name!r}: the {suite} suite has no '
-        f'such environment ({e}); e.g. Pendulum-v1, CartPole-v1 (gym) or '
+        f'such environment ({str(e).splitlines()[0]}); e.g. Pendulum-v1, CartPole-v1 (gym) or '
         "MinitaurBulletEnv-v0 (suite = 'pybullet').") from e
 
 

@@ -332,6 +332,10 @@ def run(capture: console_lib.Capture,
 
 def fail(capture: console_lib.Capture, message: str) -> int:
   """Prints 'train_eval: error: <message>'; returns 2."""
+  # Gin appends "In call to configurable ..." lines to errors raised inside
+  # configurables; the message is one line.
+  message = ' '.join(line for line in message.splitlines()
+                     if not line.strip().startswith('In call to configurable'))
   logging.info('Refused: %s', message)  # The log file's copy.
   capture.terminal_err.write(f'train_eval: error: {message}\n')
   capture.terminal_err.flush()
