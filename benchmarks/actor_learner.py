@@ -8,12 +8,15 @@ r"""SAC minitaur in one process and split into jobs: iterations/s and collection
    progress lines over the time between them, so startup, the SavedModel
    exports and the initial collection count for none. Next to each: the
    sampled:inserted ratio the replay table saw during training, and for the
-   split runs how many train steps the collectors' weights lagged.
+   split runs how many train steps the collectors' weights lagged. With
+   `--thread_variants` (default), `all` and `collectors=1` once more with
+   TensorFlow's default thread pools (`--job_threads=JOB=0,0`) against
+   train_eval's default of 1 intra-op and 1 inter-op thread per job.
 2. Collection scaling: environment steps/s into one replay server from 1, 2
    and 4 collect jobs, the learner off (a weights push and no rate limit).
 
   .venv/bin/python -m benchmarks.actor_learner --quick   # about 6 minutes
-  .venv/bin/python -m benchmarks.actor_learner           # about 25 minutes
+  .venv/bin/python -m benchmarks.actor_learner           # about 35 minutes
 
 Writes benchmarks/results/actor_learner.md and .json. Run it on a quiet
 machine: every variant shares the same 2 cores.
@@ -86,7 +89,20 @@ def weights_lag(train_points, collector_points) -> Optional[float]:
   return statistics.median(lags) if lags else None
 
 
+# A variant with TensorFlow's own thread pools instead of train_eval's
+# default of one intra-op and one inter-op thread per job.
+TF_THREADS = ' (TF default threads)'
+
+
+def base_variant(variant: str) -> str:
+  """'all' for 'all (TF default threads)'."""
+  return variant.replace(TF_THREADS, '')
+
+
 def command(variant: str, root_dir: str, params: Dict) -> List[str]:
+  if variant.endswith(TF_THREADS):
+    return command(base_variant(variant), root_dir, params) + [
+        f'--job_threads={job}=0,0' for job in ('all', 'train', 'collect')]
   if variant == 'tutorial':
     return [sys.executable, '-m', 'benchmarks.tf_agents_loop',
             f'--root_dir={root_dir}', f'--num_iterations={params["iterations"]}',
@@ -174,13 +190,14 @@ def run_variant(variant: str, params: Dict) -> Dict:
       return result
     logs = os.path.join(root_dir, 'logs')
     read = lambda name: open(os.path.join(logs, name)).read()
-    main_log = 'all.log' if variant == 'all' else 'train.log'
-    stats = REPLAY_STATS.findall(read('all.log' if variant == 'all' else 'replay.log'))
+    one_process = base_variant(variant) == 'all'
+    main_log = 'all.log' if one_process else 'train.log'
+    stats = REPLAY_STATS.findall(read('all.log' if one_process else 'replay.log'))
     if stats:
       inserted, sampled = map(int, stats[-1])
       during = inserted - params['initial_collect']
       result['sampled_per_inserted'] = round(sampled / during, 1) if during > 0 else None
-    if variant != 'all':
+    if not one_process:
       train_points = absl_points(read(main_log))
       lags = [weights_lag(train_points, absl_points(read(name), WEIGHTS_LINE))
               for name in sorted(os.listdir(logs)) if name.startswith('collect-')]
@@ -262,11 +279,16 @@ def main(argv=None) -> int:
   parser.add_argument('--collectors', default='1,2')
   parser.add_argument('--scaling', default='1,2,4',
                       help='collect job counts for the scaling measure; empty: skip')
+  parser.add_argument('--thread_variants', action=argparse.BooleanOptionalAction,
+                      default=True, help='also run all and collectors=1 with '
+                      "TensorFlow's default thread pools")
   args = parser.parse_args(argv)
   params = dict(QUICK if args.quick else FULL, mode='quick' if args.quick else 'full',
                 load_at_start=' '.join(f'{x:.2f}' for x in os.getloadavg()))
   log = lambda line: print(line, flush=True)
   variants = ['tutorial', 'all'] + [f'collectors={n}' for n in args.collectors.split(',')]
+  if args.thread_variants:
+    variants += ['all' + TF_THREADS, 'collectors=1' + TF_THREADS]
   log(f'Iterations/s: {", ".join(variants)}')
   results = iterations_per_s(variants, params, log)
   scaling = {}
