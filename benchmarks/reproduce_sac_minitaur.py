@@ -232,7 +232,7 @@ def report(out_dir: str) -> str:
     lines.append(f'| {step} | ' + ' | '.join(cells) + ' |')
   lines += ['', '## Runs', '',
             '| side | seed | iterations | wall | CPU | final score | mean load '
-            '| started (UTC) | commit |', '|---|---|---|---|---|---|---|---|---|']
+            '| started (UTC) | commit at start |', '|---|---|---|---|---|---|---|---|---|']
   for run in runs:
     rows = curves[run['side']].get(run['seed'], [])
     lines.append(
@@ -286,7 +286,7 @@ def plot(curves, out: str) -> None:
     steps = sorted(by_step)
     means = [statistics.mean(by_step[s]) for s in steps]
     line, = axis.plot(steps, means, marker='o',
-                      label=f'{LABELS[side]} ({len(curves[side])} seeds)')
+                      label=f'{LABELS[side]} ({len(curves[side])} seed{"s" if len(curves[side]) != 1 else ""})')
     axis.fill_between(steps, [min(by_step[s]) for s in steps],
                       [max(by_step[s]) for s in steps], alpha=0.2,
                       color=line.get_color())
