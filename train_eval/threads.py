@@ -1,13 +1,14 @@
 """TensorFlow's thread pools per job, set before TensorFlow runs its first op.
 
 Defaults measured on the 2-core machine this project runs on
-(benchmarks/results/replay_throughput.md and the README's "Separate jobs"):
-one intra-op and one inter-op thread everywhere. For a collector or the
-evaluator (a few small matmuls per step) the thread counts change nothing but
-the number of threads; for the learner and the one-process loop, 1/1 saved
-1.1-1.5 ms of CPU per iteration (9.7 against 11.2 ms) and ran 111 against 98
-iterations/s, since the other core is busy sampling or collecting. On a
-bigger machine give the learner more: --job_threads=train=4,2.
+(benchmarks/results/actor_learner.md): one intra-op and one inter-op thread
+everywhere. Against TensorFlow's own pools, 1/1 spent 13.4 against 17.2 ms of
+CPU per SAC minitaur iteration in one process (98.9 against 84.5 iterations/s)
+and 18.2 against 20.1 ms as separate jobs (89.1 against 82.2/s): the other
+core is busy collecting or sampling, and idle pools spin. For a collector or
+the evaluator (a few small matmuls per step) the counts change little but the
+number of threads. On a bigger machine give the learner more:
+--job_threads=train=4,2.
 """
 
 import re
