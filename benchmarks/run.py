@@ -87,7 +87,7 @@ def actor_learner_headline(path: str) -> str:
   speeds = ', '.join(
       f'{variant} {statistics.median(r["iterations_per_s"] for r in runs):.1f}'
       for variant, runs in data['results'].items())
-  scaling = ', '.join(f'{jobs} jobs {steps:.0f}'
+  scaling = ', '.join(f'{jobs} collector(s) {steps:.0f}'
                       for jobs, steps in data['scaling'].items())
   return f'iterations/s: {speeds}' + (
       f'; environment steps/s: {scaling}' if scaling else '')
