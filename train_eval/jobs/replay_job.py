@@ -45,6 +45,7 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
     while not context.stop.requested:
       time.sleep(POLL_SECS)
     if checkpoint_path:
+      context.console.line('Stopping: checkpointing the replay table.')
       logging.info('Checkpointed the replay table to %s.', client.checkpoint())
     inserted, sampled = replay.log_statistics(client)
     return {'port': server.port, 'inserted': inserted, 'sampled': sampled}
