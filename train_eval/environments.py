@@ -36,10 +36,9 @@ def load_environment(env_name: str = gin.REQUIRED,
   try:
     return SUITES[suite](env_name)
   except gym.error.Error as e:
-    reason = str(e).partition('\n')[0]
     raise errors.UnknownEnvironmentError(
         f'load_environment.env_name = {env_name!r}: the {suite} suite has no '
-        f'such environment ({reason}); e.g. Pendulum-v1, CartPole-v1 (gym) or '
+        f'such environment ({e}); e.g. Pendulum-v1, CartPole-v1 (gym) or '
         "MinitaurBulletEnv-v0 (suite = 'pybullet').") from e
 
 

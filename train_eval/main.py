@@ -330,12 +330,14 @@ def run(capture: console_lib.Capture,
   return 0
 
 
+# What gin appends to an error raised inside a configurable, also when that
+# error's text is quoted inside ours: "\n  In call to configurable 'f' (<...>)".
+GIN_CONTEXT = re.compile(r"\n\s*In call to configurable '[^']*' \(<[^>]*>\)")
+
+
 def fail(capture: console_lib.Capture, message: str) -> int:
-  """Prints 'train_eval: error: <message>'; returns 2."""
-  # Gin appends "In call to configurable ..." lines to errors raised inside
-  # configurables; the message is one line.
-  message = ' '.join(line for line in message.splitlines()
-                     if not line.strip().startswith('In call to configurable'))
+  """Prints 'train_eval: error: <message>' as one line; returns 2."""
+  message = ' '.join(GIN_CONTEXT.sub('', message).splitlines())
   logging.info('Refused: %s', message)  # The log file's copy.
   capture.terminal_err.write(f'train_eval: error: {message}\n')
   capture.terminal_err.flush()
