@@ -239,7 +239,7 @@ def report(params: Dict, results: Dict, scaling: Dict[int, float]) -> str:
            f'`python -m benchmarks.actor_learner` ({params["mode"]}), '
            f'{datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}, '
            f'load average at start {params["load_at_start"]}, at end '
-           f'{" ".join(f"{x:.2f}" for x in os.getloadavg())}, commit '
+           f'{common.load_average()}, commit '
            f'{common.git_commit()}.', '',
            f'{params["iterations"]} train steps per run after {params["initial_collect"]} '
            f'initial steps, evaluation off, {params["rounds"]} round(s); speed '
@@ -284,7 +284,7 @@ def main(argv=None) -> int:
                       "TensorFlow's default thread pools")
   args = parser.parse_args(argv)
   params = dict(QUICK if args.quick else FULL, mode='quick' if args.quick else 'full',
-                load_at_start=' '.join(f'{x:.2f}' for x in os.getloadavg()))
+                load_at_start=common.load_average())
   log = lambda line: print(line, flush=True)
   variants = ['tutorial', 'all'] + [f'collectors={n}' for n in args.collectors.split(',')]
   if args.thread_variants:

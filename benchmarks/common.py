@@ -223,6 +223,11 @@ def _memory_gib() -> Optional[float]:
   return None
 
 
+def load_average() -> str:
+  """The 1, 5 and 15-minute load averages, e.g. '1.33 1.56 2.98'."""
+  return ' '.join(f'{x:.2f}' for x in os.getloadavg())
+
+
 def git_commit() -> str:
   try:
     commit = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=REPO_ROOT,

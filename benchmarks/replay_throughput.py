@@ -78,11 +78,6 @@ QUICK_SETTINGS = ('tutorial', 'trajectory')
 # Processes, CPU, load
 
 
-def loadavg() -> str:
-  with open('/proc/loadavg') as f:
-    return ' '.join(f.read().split()[:3])
-
-
 def set_tf_threads(spec: Optional[str]) -> None:
   """Applies 'INTRA,INTER' to TensorFlow; None keeps its defaults."""
   if spec:
@@ -304,7 +299,7 @@ def learner_block(learner, dataset, warmup: int, steps: int,
   iterator = iter(dataset)
   for _ in range(warmup):
     learner.run(iterations=1, iterator=iterator)
-  load = loadavg()
+  load = common.load_average()
   cpu, peer, start = time.process_time(), server.cpu_s(), time.perf_counter()
   for _ in range(steps):
     learner.run(iterations=1, iterator=iterator)
@@ -322,7 +317,7 @@ def transfer_block(call: Callable[[int], Dict], n: int, server: Peer) -> Block:
   CPU is the mean over the block, in the process that ran them and in the
   server process.
   """
-  load = loadavg()
+  load = common.load_average()
   peer = server.cpu_s()
   timing = call(n)
   server_ms = 1000 * (server.cpu_s() - peer) / n
@@ -435,7 +430,7 @@ def run_variant(rig: Rig, args, location: str,
 
 def run_learner(args) -> Dict:
   """Runs every variant once per round, alternating the order each round."""
-  load_start = loadavg()
+  load_start = common.load_average()
   results: Dict[Tuple[str, str], List[Block]] = {}
   with common.scratch_dir('replay_throughput') as root:
     rig = start_rig(args, root)
@@ -453,7 +448,8 @@ def run_learner(args) -> Dict:
     rig.collector.close()
     rig.server.close()
     rig.local_server.stop()
-  return {'results': results, 'load_start': load_start, 'load_end': loadavg(),
+  return {'results': results, 'load_start': load_start,
+          'load_end': common.load_average(),
           'payload_bytes': payload_bytes(rig.variables)}
 
 
