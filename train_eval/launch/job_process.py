@@ -87,8 +87,8 @@ class JobProcess:
     try:
       self._process.wait(timeout=timeout_secs)
     except subprocess.TimeoutExpired:
-      self._on_line(self.name, f'did not stop within {timeout_secs:.0f} s; '
-                    'killing it.')
+      self._on_line('launcher', f'{self.name} did not stop within '
+                    f'{timeout_secs:.0f} s; killing it.')
       self._process.kill()
       self._process.wait()
     if self._reader:
