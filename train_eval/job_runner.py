@@ -72,9 +72,15 @@ def run_job(invocation: invocation_lib.Invocation,
 
 
 def run_in_process(invocation: invocation_lib.Invocation,
+                   capture: console_lib.Capture,
                    stop: stop_signals.StopRequest) -> int:
-  """Runs the job in this process (a Ray actor's); returns its exit status."""
-  capture = console_lib.capture()
+  """Runs the job in this process (a Ray actor's); returns its exit status.
+
+  Args:
+    invocation: the job's.
+    capture: started before this module (and TensorFlow) was imported.
+    stop: set by the launcher to stop the job.
+  """
   logging.use_absl_handler()
   start_logging(capture, invocation.verbosity)
   try:

@@ -51,8 +51,9 @@ class JobActor:
 
   def run(self, invocation: invocation_lib.Invocation) -> int:
     """Runs the job here; returns its exit status."""
+    capture = console_lib.capture()  # Before TensorFlow prints on import.
     from train_eval import job_runner  # pylint: disable=g-import-not-at-top
-    return job_runner.run_in_process(invocation, self._stop)
+    return job_runner.run_in_process(invocation, capture, self._stop)
 
   def stop(self) -> None:
     self._stop.request(reason='the Ray launcher')
