@@ -1,5 +1,7 @@
 """`--collectors=N`: checks the whole run once, then starts its jobs locally or on Ray."""
 
+from typing import Optional
+
 from train_eval import agents
 from train_eval import console as console_lib
 from train_eval import environments
@@ -31,7 +33,7 @@ def preflight(context: context_lib.JobContext) -> None:
 
 def run(context: context_lib.JobContext,
         invocation: invocation_lib.Invocation, launcher: str,
-        ray_address: str, capture: console_lib.Capture) -> int:
+        ray_address: Optional[str], capture: console_lib.Capture) -> int:
   """Checks, then runs the jobs with `launcher` ('local' or 'ray'); returns the exit status.
 
   Args:
