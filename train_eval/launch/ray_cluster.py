@@ -20,43 +20,18 @@ import os
 import time
 from typing import Callable, List, Optional
 
-import portpicker
 import ray
 
 from train_eval import console as console_lib
 from train_eval import invocation as invocation_lib
 from train_eval import stop_signals
 from train_eval.jobs import table
+from train_eval.launch.ray_actor import JobActor
 
 POLL_SECS = 0.5
 # Ray forwards the actors' output by tailing their log files; the last lines
 # (the replay job's table statistics) need a moment before ray.shutdown().
 LOG_FORWARD_SECS = 1.0
-
-
-@ray.remote(max_concurrency=2)
-class JobActor:
-  """One `train_eval` job, run in this actor's process; `stop` asks it to save and end."""
-
-  def __init__(self, name: str, expects_stop: bool):
-    self._name = name
-    self._stop = stop_signals.StopRequest(expected=expects_stop)
-
-  def __repr__(self) -> str:  # Ray's prefix for this actor's log lines.
-    return self._name
-
-  def free_address(self) -> str:
-    """'ip:port' with a port free on this actor's node."""
-    return f'{ray.util.get_node_ip_address()}:{portpicker.pick_unused_port()}'
-
-  def run(self, invocation: invocation_lib.Invocation) -> int:
-    """Runs the job here; returns its exit status."""
-    capture = console_lib.capture()  # Before TensorFlow prints on import.
-    from train_eval import job_runner  # pylint: disable=g-import-not-at-top
-    return job_runner.run_in_process(invocation, capture, self._stop)
-
-  def stop(self) -> None:
-    self._stop.request(reason='the Ray launcher')
 
 
 def _actor(job: table.Instance):
