@@ -28,11 +28,11 @@ def read_log(root_dir, job):
 def restarted_collector_wrote(root_dir, task):
   """Whether collector `task`'s last start (not its first) has collected steps.
 
-  Each start of a collector logs 'Collector <task> starting.' to its own log;
-  what follows the last one is the restarted process's own work.
+  Each start of a job logs 'Job collect-<task> starting (pid N).' to its own
+  log; what follows the last one is the restarted process's own work.
   """
   log = read_log(root_dir, f'collect-{task}')
-  start = f'Collector {task} starting.'
+  start = f'Job collect-{task} starting (pid '
   return log.count(start) >= 2 and bool(re.search(
       rf'Collector {task}: [1-9]\d* environment steps', log.split(start)[-1]))
 

@@ -42,6 +42,16 @@ def job_process(root_dir, job_flag):
   return matches[0]
 
 
+def started_pids(root_dir, name):
+  """The pids of each start of job `name` ('collect-1'), from its own log."""
+  try:
+    log = train_eval_test.read_log(root_dir, name)
+  except FileNotFoundError:
+    return []
+  return [int(pid) for pid in
+          re.findall(rf'Job {name} starting \(pid (\d+)\)', log)]
+
+
 def last_step(text):
   return max((int(m.group(1)) for m in PROGRESS.finditer(text)), default=0)
 

@@ -27,15 +27,6 @@ WAIT_SECS = 900
 PREFIX = re.compile(r'\((\w+(?:-\d+)?) pid=(\d+)')
 
 
-def pids_of(text, job):
-  """The pids that printed as `job`, in order of first appearance."""
-  seen = []
-  for match in PREFIX.finditer(text):
-    if match.group(1) == job and int(match.group(2)) not in seen:
-      seen.append(int(match.group(2)))
-  return seen
-
-
 class RayFaultsTest(test_case.TestCase):
 
   def setUp(self):
@@ -87,17 +78,21 @@ class RayFaultsTest(test_case.TestCase):
                   'training reaches step 40', process)
     for job in ('eval', 'collect-1', 'replay', 'train'):
       with self.subTest(job):
-        first = pids_of(self.out(), job)[-1]
-        os.kill(first, signal.SIGKILL)
-        self.wait_for(lambda t, job=job, first=first: len(
-            [p for p in pids_of(t, job) if p != first]) >= 1 and
-                      pids_of(t, job)[-1] != first,
-                      f'Ray restarts {job}', process)
+        self.wait_for(lambda _, job=job: job_kill_test.started_pids(
+            self.root_dir, job), f'{job} has started', process)
+        killed = job_kill_test.started_pids(self.root_dir, job)[-1]
+        os.kill(killed, signal.SIGKILL)
+        self.wait_for(
+            lambda _, job=job, killed=killed: job_kill_test.started_pids(
+                self.root_dir, job)[-1] != killed,
+            f'Ray restarts {job} in a new process', process)
     self.assert_finished(process)
     self.assertIn('Resuming from step', self.out())
     self.assertTrue(job_kill_test.distributed_test.restarted_collector_wrote(
         self.root_dir, 1))
     every_pid = {int(m.group(2)) for m in PREFIX.finditer(self.out())}
+    for job in ('replay', 'train', 'collect-0', 'collect-1', 'eval'):
+      every_pid.update(job_kill_test.started_pids(self.root_dir, job))
     self.assertEqual([p for p in every_pid if psutil.pid_exists(p) and
                       psutil.Process(p).status() != psutil.STATUS_ZOMBIE], [])
 

@@ -4,6 +4,7 @@ Used by `main` (a `train_eval --job=...` process) and by the Ray launcher's
 actors, which pass the job's `Invocation` instead of a command line.
 """
 
+import os
 import re
 from typing import Any, Dict, List, Optional
 
@@ -54,6 +55,7 @@ def run_job(invocation: invocation_lib.Invocation,
       SIGTERM/SIGINT.
   """
   kind = table.KINDS[invocation.job]
+  logging.info('%s', start_line(invocation))
   try:
     context = configure_lib.configure(invocation)
     configure_lib.check_root_dir(context.root_dir)
@@ -69,6 +71,11 @@ def run_job(invocation: invocation_lib.Invocation,
   for line in summary_lines(result, context.root_dir):
     context.console.line(line)
   return 0
+
+
+def start_line(invocation: invocation_lib.Invocation) -> str:
+  """What each start of a job logs first: 'Job collect-1 starting (pid 123).'"""
+  return f'Job {invocation.log_name} starting (pid {os.getpid()}).'
 
 
 def run_in_process(invocation: invocation_lib.Invocation,

@@ -51,7 +51,6 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
     tf.keras.utils.set_random_seed(seed)
   env = environments.create(seed)
   context.started()
-  logging.info('Collector %d starting.', task)
   writer = experience_writer.ExperienceWriter(client)
   train_step = tf.Variable(0, dtype=tf.int64, trainable=False)
   try:
