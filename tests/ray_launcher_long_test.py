@@ -11,7 +11,7 @@ from absl.testing import absltest
 import psutil
 import ray
 from ray import cluster_utils
-from ray.util import state as ray_state
+from ray._private import state as ray_private_state  # pylint: disable=protected-access
 import tensorflow as tf
 
 import triggers
@@ -107,10 +107,13 @@ class RayFaultsTest(test_case.TestCase):
     process = self.start([f'--ray_address={cluster.address}'])
     self.wait_for(lambda t: job_kill_test.last_step(t) >= 40,
                   'training reaches step 40', process)
-    actors = [a for a in ray_state.list_actors(
-        filters=[('state', '=', 'ALIVE')]) if a.class_name == 'JobActor']
+    # The GCS's actor table (no dashboard needed, unlike ray.util.state).
+    actors = [a for a in ray_private_state.actors(
+        actor_state_name='ALIVE').values()
+              if a['ActorClassName'] == 'JobActor']
     self.assertLen(actors, 5)
-    self.assertLen({a.node_id for a in actors}, 2, 'jobs on both nodes')
+    self.assertLen({a['Address']['NodeID'] for a in actors}, 2,
+                   'jobs on both nodes')
     cluster.add_node(num_cpus=2)  # Room for what the lost node ran.
     cluster.remove_node(worker)
     self.assert_finished(process)

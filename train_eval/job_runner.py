@@ -21,6 +21,7 @@ from train_eval import stop_signals
 from train_eval import threads
 from train_eval.jobs import context as context_lib
 from train_eval.jobs import table
+from train_eval.launch import job_process
 
 # What gin appends to an error raised inside a configurable, also when that
 # error's text is quoted inside ours: "\n  In call to configurable 'f' (<...>)".
@@ -123,7 +124,7 @@ def fail(capture: console_lib.Capture, message: str) -> int:
   logging.info('Refused: %s', message)  # The log file's copy.
   capture.terminal_err.write(f'train_eval: error: {message}\n')
   capture.terminal_err.flush()
-  return 2
+  return job_process.USAGE_ERROR_STATUS
 
 
 def crash(capture: console_lib.Capture, error: BaseException) -> int:

@@ -17,6 +17,8 @@ from typing import Callable, List, Optional
 
 _PR_SET_PDEATHSIG = 1
 LAUNCHER_PID_VARIABLE = 'TRAIN_EVAL_LAUNCHER_PID'
+# A job's exit status when it refused its input: restarting it cannot help.
+USAGE_ERROR_STATUS = 2
 
 
 def die_with_launcher() -> None:

@@ -24,9 +24,6 @@ from train_eval import stop_signals
 from train_eval.jobs import table
 from train_eval.launch import job_process
 
-# Exit status of a job that refused its input: restarting cannot help.
-USAGE_ERROR_STATUS = 2
-
 
 class Relay:
   """Prints each job's console lines as '[job] line' below the launcher's bar.
@@ -122,7 +119,7 @@ def _watch(processes: Dict[str, job_process.JobProcess],
         return 1
       running.pop(ended.name)  # A collector or the evaluator is done.
       continue
-    if status == USAGE_ERROR_STATUS:
+    if status == job_process.USAGE_ERROR_STATUS:
       relay('launcher', f'{ended.name} refused its input (exit {status}); '
             f'stopping. See root_dir/logs/{ended.name}.log.')
       return 1

@@ -1,12 +1,16 @@
 """The Ray actor one job runs in; light, so that its process captures the console
 before TensorFlow is imported (the job's modules are imported by `run`)."""
 
+import os
+import sys
+
 import portpicker
 import ray
 
 from train_eval import console as console_lib
 from train_eval import invocation as invocation_lib
 from train_eval import stop_signals
+from train_eval.launch import job_process
 
 
 @ray.remote(max_concurrency=2)
@@ -25,10 +29,21 @@ class JobActor:
     return f'{ray.util.get_node_ip_address()}:{portpicker.pick_unused_port()}'
 
   def run(self, invocation: invocation_lib.Invocation) -> int:
-    """Runs the job here; returns its exit status."""
+    """Runs the job here; returns its exit status.
+
+    A job that fails (not on bad input, not when asked to stop) ends this
+    actor's process, so that Ray restarts the actor and retries `run`, as the
+    local launcher restarts a failed job.
+    """
     capture = console_lib.capture()  # Before TensorFlow prints on import.
     from train_eval import job_runner  # pylint: disable=g-import-not-at-top
-    return job_runner.run_in_process(invocation, capture, self._stop)
+    status = job_runner.run_in_process(invocation, capture, self._stop)
+    if (status not in (0, job_process.USAGE_ERROR_STATUS) and
+        not self._stop.requested):
+      sys.stdout.flush()
+      sys.stderr.flush()
+      os._exit(status)  # pylint: disable=protected-access
+    return status
 
   def stop(self) -> None:
     self._stop.request(reason='the Ray launcher')
