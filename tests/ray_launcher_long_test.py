@@ -27,6 +27,18 @@ WAIT_SECS = 900
 PREFIX = re.compile(r'\((\w+(?:-\d+)?) pid=(\d+)')
 
 
+def running(pids):
+  """Those of `pids` still running (an exited process not yet reaped is not)."""
+  found = []
+  for pid in pids:
+    try:
+      if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+        found.append(pid)
+    except psutil.NoSuchProcess:
+      pass
+  return found
+
+
 class RayFaultsTest(test_case.TestCase):
 
   def setUp(self):
@@ -93,8 +105,11 @@ class RayFaultsTest(test_case.TestCase):
     every_pid = {int(m.group(2)) for m in PREFIX.finditer(self.out())}
     for job in ('replay', 'train', 'collect-0', 'collect-1', 'eval'):
       every_pid.update(job_kill_test.started_pids(self.root_dir, job))
-    self.assertEqual([p for p in every_pid if psutil.pid_exists(p) and
-                      psutil.Process(p).status() != psutil.STATUS_ZOMBIE], [])
+    # Ray's workers end once its raylet has (after the launcher's exit).
+    deadline = time.monotonic() + WAIT_SECS
+    while running(every_pid) and time.monotonic() < deadline:
+      time.sleep(0.5)
+    self.assertEqual(running(every_pid), [])
 
   def test_two_node_cluster_loses_a_node(self):
     cluster = cluster_utils.Cluster(
