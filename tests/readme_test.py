@@ -31,11 +31,13 @@ import tempfile
 
 from absl.testing import absltest
 
-from tests import subprocesses
 from tests import test_case
 
-README = os.path.join(subprocesses.REPO_ROOT, 'README.md')
-VENV = os.path.join(subprocesses.REPO_ROOT, '.venv')
+# The checkout, also from Bazel's runfiles (symlinks into it), as
+# tools/python/venv_python.sh finds it.
+CHECKOUT = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+README = os.path.join(CHECKOUT, 'README.md')
+VENV = os.path.join(CHECKOUT, '.venv')
 CLONE_FILES = ('Makefile', 'setup.py', 'constraints.txt')
 
 MARK = re.compile(r'^<!-- readme_test: not run: (.*?) -->$')
@@ -125,7 +127,7 @@ def clone_dir():
     if name != '.installed':
       os.symlink(os.path.join(VENV, name), os.path.join(venv, name))
   for name in CLONE_FILES:
-    os.symlink(os.path.join(subprocesses.REPO_ROOT, name),
+    os.symlink(os.path.join(CHECKOUT, name),
                os.path.join(work, name))
   # Newer than setup.py and constraints.txt: make sees .venv as built.
   open(os.path.join(venv, '.installed'), 'w').close()
