@@ -137,8 +137,10 @@ def clone_dir():
 def shell_env():
   """The user's environment: no train_eval on PATH until `.venv` is activated."""
   env = dict(os.environ)
-  env.pop('VIRTUAL_ENV', None)
-  env.pop('PYTHONPATH', None)  # The installed package, as a user has it.
+  # A user's shell: no venv active, the installed package (no PYTHONPATH),
+  # not inside `make test`'s make.
+  for name in ('VIRTUAL_ENV', 'PYTHONPATH', 'MAKEFLAGS', 'MAKELEVEL', 'MFLAGS'):
+    env.pop(name, None)
   env['PATH'] = os.pathsep.join(
       d for d in env.get('PATH', '').split(os.pathsep)
       if d and not os.path.exists(os.path.join(d, 'train_eval')))
