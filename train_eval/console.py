@@ -82,9 +82,9 @@ def flags_parser(capture_: Capture, program: str):
     try:
       return absl_flags.FLAGS(argv)
     except absl_flags.Error as e:
-      message = ' '.join(str(e).splitlines())
-      sys.stderr.write(f'{program}: error: {message}; pass --helpfull to see '
-                       'every flag.\n')
+      message = ' '.join(str(e).splitlines()).rstrip('.')
+      sys.stderr.write(f'{program}: error: {message}; pass --help to see '
+                       'its flags.\n')
       sys.exit(2)
     finally:
       sys.stdout, sys.stderr = saved

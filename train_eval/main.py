@@ -47,7 +47,8 @@ _COLLECTORS = flags.DEFINE_integer(
 _LAUNCHER = flags.DEFINE_enum(
     'launcher', 'local', list(LAUNCHERS),
     'With --collectors: local starts the jobs as processes on this machine '
-    '(loopback); ray starts them as Ray actors (pip install gin-triggers[ray]).')
+    '(loopback); ray starts them as Ray actors (the ray extra: pip install '
+    '-e \'.[ray]\', which make installs).')
 _RAY_ADDRESS = flags.DEFINE_string(
     'ray_address', None, 'With --launcher=ray: the Ray cluster to join (e.g. '
     'ray://head:10001 or auto); unset starts a local Ray instance.')

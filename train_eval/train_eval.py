@@ -16,6 +16,7 @@ imported, so that what TensorFlow prints goes to the log file.
 from absl import app
 
 from train_eval import console
+from train_eval import flag_help
 
 CRASH_EXIT_CODE = 1
 
@@ -35,7 +36,9 @@ def run_main() -> None:
       return main.crash(capture, e)
 
   try:
-    app.run(main_fn, flags_parser=console.flags_parser(capture, 'train_eval'))
+    app.run(main_fn, flags_parser=flag_help.parser(
+        console.flags_parser(capture, 'train_eval'), capture.terminal_out,
+        flag_help.train_eval_help))
   except SystemExit as e:
     if e.code != CRASH_EXIT_CODE:
       capture.discard()  # Only a log still in the temp dir: nothing ran.
