@@ -59,10 +59,9 @@ def c51_agent(time_step_spec, action_spec, train_step: tf.Variable,
   validation.learning_rate('c51_agent.learning_rate', learning_rate)
   validation.probability('c51_agent.epsilon_greedy', epsilon_greedy)
   validation.n_step_update('c51_agent.n_step_update', n_step_update)
-  validation.fraction('c51_agent.target_update_tau', target_update_tau)
-  validation.period('c51_agent.target_update_period', target_update_period)
-  validation.discount('c51_agent.gamma', gamma)
-  validation.positive('c51_agent.reward_scale_factor', reward_scale_factor)
+  validation.target_and_return('c51_agent', target_update_tau,
+                               target_update_period, gamma,
+                               reward_scale_factor)
   q_net = shadowed_bindings.call(
       categorical_q_network.CategoricalQNetwork, 'CategoricalQNetwork',
       'c51_agent.fc_layers or c51_agent.num_atoms',

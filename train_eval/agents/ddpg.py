@@ -54,22 +54,18 @@ def ddpg_agent(time_step_spec, action_spec, train_step: tf.Variable,
   validation.action_kind('ddpg_agent', action_spec, discrete=False)
   actor_fc_layers = validation.layer_sizes('ddpg_agent.actor_fc_layers',
                                            actor_fc_layers)
-  critic_obs_fc_layers = validation.optional_layer_sizes(
-      'ddpg_agent.critic_obs_fc_layers', critic_obs_fc_layers)
-  critic_action_fc_layers = validation.optional_layer_sizes(
-      'ddpg_agent.critic_action_fc_layers', critic_action_fc_layers)
-  critic_joint_fc_layers = validation.layer_sizes(
-      'ddpg_agent.critic_joint_fc_layers', critic_joint_fc_layers)
+  critic_layers = validation.critic_layers(
+      'ddpg_agent', critic_obs_fc_layers, critic_action_fc_layers,
+      critic_joint_fc_layers)
   validation.learning_rate('ddpg_agent.actor_learning_rate',
                            actor_learning_rate)
   validation.learning_rate('ddpg_agent.critic_learning_rate',
                            critic_learning_rate)
   validation.non_negative('ddpg_agent.ou_stddev', ou_stddev)
   validation.probability('ddpg_agent.ou_damping', ou_damping)
-  validation.fraction('ddpg_agent.target_update_tau', target_update_tau)
-  validation.period('ddpg_agent.target_update_period', target_update_period)
-  validation.discount('ddpg_agent.gamma', gamma)
-  validation.positive('ddpg_agent.reward_scale_factor', reward_scale_factor)
+  validation.target_and_return('ddpg_agent', target_update_tau,
+                               target_update_period, gamma,
+                               reward_scale_factor)
   observation_spec = time_step_spec.observation
   agent = shadowed_bindings.call(
       tfa_ddpg_agent.DdpgAgent, 'DdpgAgent', 'the same parameter of ddpg_agent',
@@ -77,8 +73,7 @@ def ddpg_agent(time_step_spec, action_spec, train_step: tf.Variable,
       actor_network=networks.deterministic_actor(
           observation_spec, action_spec, 'ddpg_agent', actor_fc_layers),
       critic_network=networks.critic(
-          observation_spec, action_spec, 'ddpg_agent', critic_obs_fc_layers,
-          critic_action_fc_layers, critic_joint_fc_layers),
+          observation_spec, action_spec, 'ddpg_agent', *critic_layers),
       actor_optimizer=networks.adam_v1(actor_learning_rate),
       critic_optimizer=networks.adam_v1(critic_learning_rate),
       ou_stddev=ou_stddev, ou_damping=ou_damping,

@@ -54,10 +54,9 @@ def dqn_agent(time_step_spec, action_spec, train_step: tf.Variable,
   validation.learning_rate('dqn_agent.learning_rate', learning_rate)
   validation.probability('dqn_agent.epsilon_greedy', epsilon_greedy)
   validation.n_step_update('dqn_agent.n_step_update', n_step_update)
-  validation.fraction('dqn_agent.target_update_tau', target_update_tau)
-  validation.period('dqn_agent.target_update_period', target_update_period)
-  validation.discount('dqn_agent.gamma', gamma)
-  validation.positive('dqn_agent.reward_scale_factor', reward_scale_factor)
+  validation.target_and_return('dqn_agent', target_update_tau,
+                               target_update_period, gamma,
+                               reward_scale_factor)
   validation.boolean('dqn_agent.double_dqn', double_dqn)
   q_net = shadowed_bindings.call(
       q_network.QNetwork, 'QNetwork', 'dqn_agent.fc_layers',

@@ -53,20 +53,16 @@ def sac_agent(time_step_spec, action_spec, train_step: tf.Variable,
   validation.action_kind('sac_agent', action_spec, discrete=False)
   actor_fc_layers = validation.layer_sizes('sac_agent.actor_fc_layers',
                                            actor_fc_layers)
-  critic_joint_fc_layers = validation.layer_sizes(
-      'sac_agent.critic_joint_fc_layers', critic_joint_fc_layers)
-  critic_obs_fc_layers = validation.optional_layer_sizes(
-      'sac_agent.critic_obs_fc_layers', critic_obs_fc_layers)
-  critic_action_fc_layers = validation.optional_layer_sizes(
-      'sac_agent.critic_action_fc_layers', critic_action_fc_layers)
+  critic_layers = validation.critic_layers(
+      'sac_agent', critic_obs_fc_layers, critic_action_fc_layers,
+      critic_joint_fc_layers)
   for name, value in (('actor_learning_rate', actor_learning_rate),
                       ('critic_learning_rate', critic_learning_rate),
                       ('alpha_learning_rate', alpha_learning_rate)):
     validation.learning_rate(f'sac_agent.{name}', value)
-  validation.fraction('sac_agent.target_update_tau', target_update_tau)
-  validation.period('sac_agent.target_update_period', target_update_period)
-  validation.discount('sac_agent.gamma', gamma)
-  validation.positive('sac_agent.reward_scale_factor', reward_scale_factor)
+  validation.target_and_return('sac_agent', target_update_tau,
+                               target_update_period, gamma,
+                               reward_scale_factor)
   observation_spec = time_step_spec.observation
   actor_net = shadowed_bindings.call(
       actor_distribution_network.ActorDistributionNetwork,
@@ -75,9 +71,8 @@ def sac_agent(time_step_spec, action_spec, train_step: tf.Variable,
       fc_layer_params=actor_fc_layers,
       continuous_projection_net=(
           tanh_normal_projection_network.TanhNormalProjectionNetwork))
-  critic_net = networks.critic(
-      observation_spec, action_spec, 'sac_agent', critic_obs_fc_layers,
-      critic_action_fc_layers, critic_joint_fc_layers, glorot_uniform=True)
+  critic_net = networks.critic(observation_spec, action_spec, 'sac_agent',
+                               *critic_layers, glorot_uniform=True)
   agent = shadowed_bindings.call(
       tfa_sac_agent.SacAgent, 'SacAgent', 'the same parameter of sac_agent',
       time_step_spec=time_step_spec, action_spec=action_spec,

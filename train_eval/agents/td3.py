@@ -59,12 +59,9 @@ def td3_agent(time_step_spec, action_spec, train_step: tf.Variable,
   validation.action_kind('td3_agent', action_spec, discrete=False)
   actor_fc_layers = validation.layer_sizes('td3_agent.actor_fc_layers',
                                            actor_fc_layers)
-  critic_obs_fc_layers = validation.optional_layer_sizes(
-      'td3_agent.critic_obs_fc_layers', critic_obs_fc_layers)
-  critic_action_fc_layers = validation.optional_layer_sizes(
-      'td3_agent.critic_action_fc_layers', critic_action_fc_layers)
-  critic_joint_fc_layers = validation.layer_sizes(
-      'td3_agent.critic_joint_fc_layers', critic_joint_fc_layers)
+  critic_layers = validation.critic_layers(
+      'td3_agent', critic_obs_fc_layers, critic_action_fc_layers,
+      critic_joint_fc_layers)
   validation.learning_rate('td3_agent.actor_learning_rate',
                            actor_learning_rate)
   validation.learning_rate('td3_agent.critic_learning_rate',
@@ -73,11 +70,10 @@ def td3_agent(time_step_spec, action_spec, train_step: tf.Variable,
                       ('target_policy_noise', target_policy_noise),
                       ('target_policy_noise_clip', target_policy_noise_clip)):
     validation.non_negative(f'td3_agent.{name}', value)
-  validation.fraction('td3_agent.target_update_tau', target_update_tau)
-  validation.period('td3_agent.target_update_period', target_update_period)
   validation.period('td3_agent.actor_update_period', actor_update_period)
-  validation.discount('td3_agent.gamma', gamma)
-  validation.positive('td3_agent.reward_scale_factor', reward_scale_factor)
+  validation.target_and_return('td3_agent', target_update_tau,
+                               target_update_period, gamma,
+                               reward_scale_factor)
   observation_spec = time_step_spec.observation
   agent = shadowed_bindings.call(
       tfa_td3_agent.Td3Agent, 'Td3Agent', 'the same parameter of td3_agent',
@@ -85,8 +81,7 @@ def td3_agent(time_step_spec, action_spec, train_step: tf.Variable,
       actor_network=networks.deterministic_actor(
           observation_spec, action_spec, 'td3_agent', actor_fc_layers),
       critic_network=networks.critic(
-          observation_spec, action_spec, 'td3_agent', critic_obs_fc_layers,
-          critic_action_fc_layers, critic_joint_fc_layers),
+          observation_spec, action_spec, 'td3_agent', *critic_layers),
       actor_optimizer=networks.adam(actor_learning_rate),
       critic_optimizer=networks.adam(critic_learning_rate),
       exploration_noise_std=exploration_noise_std,

@@ -68,6 +68,27 @@ def n_step_update(binding: str, value: Any) -> int:
   return checks.integer(binding, value, 1, 'steps of the n-step return')
 
 
+def critic_layers(prefix: str, observation_fc_layers: Any,
+                  action_fc_layers: Any, joint_fc_layers: Any) -> tuple:
+  """A critic's (observation, action, joint) layers: None or non-empty for the
+  first two, non-empty for the joint ones; bound as `<prefix>.critic_*`."""
+  return (optional_layer_sizes(f'{prefix}.critic_obs_fc_layers',
+                               observation_fc_layers),
+          optional_layer_sizes(f'{prefix}.critic_action_fc_layers',
+                               action_fc_layers),
+          layer_sizes(f'{prefix}.critic_joint_fc_layers', joint_fc_layers))
+
+
+def target_and_return(prefix: str, target_update_tau: Any,
+                      target_update_period: Any, gamma: Any,
+                      reward_scale_factor: Any) -> None:
+  """The values every builder takes: target updates, discount, reward scale."""
+  fraction(f'{prefix}.target_update_tau', target_update_tau)
+  period(f'{prefix}.target_update_period', target_update_period)
+  discount(f'{prefix}.gamma', gamma)
+  positive(f'{prefix}.reward_scale_factor', reward_scale_factor)
+
+
 def q_value_range(prefix: str, min_q_value: Any, max_q_value: Any) -> tuple:
   """(min, max) of a categorical support: numbers with min < max."""
   low = checks.number(f'{prefix}.min_q_value', min_q_value, -math.inf)
