@@ -124,8 +124,9 @@ def short_names(parameters: Sequence[str]) -> List[str]:
 def value_name(value: str) -> str:
   """A value as a path part: '(64, 64)' -> '64-64', "'Pendulum-v1'" -> 'Pendulum-v1'."""
   text = value.strip().strip('\'"')
+  sign = '-' if text.startswith('-') else ''
   text = re.sub(r'[\s,]+', '-', text.strip('()[]'))
-  return _UNSAFE.sub('-', text).strip('-') or 'empty'
+  return sign + (_UNSAFE.sub('-', text).strip('-') or 'empty')
 
 
 def config_name(gin_files: Sequence[str]) -> str:

@@ -10,6 +10,7 @@ from typing import Dict, List, Sequence
 from absl import flags
 import gin
 
+import triggers
 from sweep import grid as grid_lib
 from train_eval import errors
 from train_eval import experiment as experiment_lib
@@ -67,8 +68,14 @@ def check(runs: Sequence[grid_lib.Run], user_bindings: Sequence[str]
       gin.clear_config()
       try:
         settings[run.point] = train_eval_main.configure().experiment
-      except errors.UsageError as e:
-        raise type(e)(f'{run.point}: {e}') from e
+      except (errors.UsageError, triggers.BadArgument) as e:
+        message = str(e)
+        for binding in run.bindings:  # Name the grid, not --gin_bindings.
+          message = message.replace(f'--gin_bindings="{binding}"',
+                                    f'--grid value "{binding}"')
+        kind = type(e) if isinstance(e, errors.UsageError) else (
+            errors.BadValueError)
+        raise kind(f'grid point {run.point}: {message}') from e
   finally:
     FLAGS.gin_file, FLAGS.gin_bindings = saved
     gin.clear_config()
