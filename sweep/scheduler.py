@@ -38,6 +38,7 @@ class Item:
   started: bool = False
   stop_reason: Optional[str] = None
   holder: Optional[str] = None  # Who holds its lock, while it waits.
+  terminated: bool = False
 
 
 class Scheduler:
@@ -75,14 +76,14 @@ class Scheduler:
       running = [i for i in self.items if i.status.state == run_process.RUNNING]
       for item in running:
         watch(item)
-        if item.stop_reason or stopping:
-          self._launcher.terminate(item)
+        if (item.stop_reason or stopping) and not item.terminated:
+          self._terminate(item)
         self._poll(item)
       if self._stop_requested() and not stopping:
         stopping = True
         for item in self.items:
           if item.status.state == run_process.RUNNING:
-            self._launcher.terminate(item)
+            self._terminate(item)
           elif item.status.state == run_process.WAITING:
             item.status.state = run_process.QUEUED
       for item in self.items:
@@ -102,6 +103,11 @@ class Scheduler:
       if not active and (exhausted or stopping):
         return self.items
       time.sleep(POLL_SECS)
+
+  def _terminate(self, item: Item) -> None:
+    # Once: a run restores the default SIGTERM action while it saves.
+    self._launcher.terminate(item)
+    item.terminated = True
 
   def _try_start(self, item: Item) -> None:
     if run_dir_lib.finished(item.run_dir, item.num_iterations):

@@ -207,8 +207,8 @@ class RootAndLockTest(test_case.TestCase):
     second.release()
 
 
-class SweepBinaryTest(test_case.TestCase, parameterized.TestCase):
-  """`sweep run` and `sweep report` in subprocesses, on tiny SAC Pendulum runs."""
+class SweepTestCase(test_case.TestCase):
+  """Runs `sweep` in subprocesses, in a temporary working directory."""
 
   def setUp(self):
     super().setUp()
@@ -242,6 +242,10 @@ class SweepBinaryTest(test_case.TestCase, parameterized.TestCase):
                   f'{read(out_path)[-5000:]}')
       self.assertLess(time.monotonic(), deadline, f'no {what}')
       time.sleep(0.2)
+
+
+class SweepBinaryTest(SweepTestCase, parameterized.TestCase):
+  """`sweep run` and `sweep report` as a user runs them, on tiny SAC Pendulum runs."""
 
   def test_grid_runs_in_parallel_reports_and_a_rerun_starts_nothing(self):
     lr_grid = 'sac_agent.actor_learning_rate = [1e-3, 3e-4]'
@@ -299,7 +303,8 @@ class SweepBinaryTest(test_case.TestCase, parameterized.TestCase):
 
   def test_sigterm_then_kill9_then_the_next_run_finishes_only_the_rest(self):
     # Long enough to be stopped twice; evaluations off to keep it short.
-    bindings = ['train_eval.num_iterations = 600', 'train_eval.eval_interval = 0']
+    bindings = ['train_eval.num_iterations = 1000',
+                'train_eval.eval_interval = 0']
     args = sweep_command(self.root, bindings=bindings,
                          flags=['--seeds=2', '--parallel=2'])
     dirs = [os.path.join(self.root, 'default', f'seed={s}') for s in (0, 1)]
@@ -317,7 +322,7 @@ class SweepBinaryTest(test_case.TestCase, parameterized.TestCase):
     self.assertIn('re-run the same command to resume', output)
     stopped_at = [run_dir.last_step(d) for d in dirs]
     for step in stopped_at:
-      self.assertLess(step, 600)
+      self.assertLess(step, 1000)
 
     second, second_out = self.start(args, 'second')
     resumed = lambda d: len(training_segments(
@@ -333,9 +338,9 @@ class SweepBinaryTest(test_case.TestCase, parameterized.TestCase):
       log = read(os.path.join(directory, 'logs', 'all.log'))
       segments = training_segments(log)
       self.assertGreaterEqual(len(segments), 3, log[-3000:])
-      self.assertEqual(segments[0], (0, 600))
+      self.assertEqual(segments[0], (0, 1000))
       self.assertEqual(segments[1][0], first_stop)
-      self.assertEqual(segments[-1][1], 600)
+      self.assertEqual(segments[-1][1], 1000)
       starts = [a for a, _ in segments]
       self.assertEqual(starts, sorted(set(starts)))  # Never the same step twice.
       self.assertNotIn('already exists', log)
@@ -345,6 +350,10 @@ class SweepBinaryTest(test_case.TestCase, parameterized.TestCase):
   def test_a_locked_run_waits_and_a_failing_run_does_not_stop_the_others(self):
     env_grid = "load_environment.env_name = ['Pendulum-v1', 'NoSuchEnv-v9']"
     locked_dir = os.path.join(self.root, 'env_name=Pendulum-v1', 'seed=0')
+    # The root holds this sweep, one of whose runs another process runs.
+    manifest.write(self.root, manifest.describe(
+        [f'--gin_bindings={b}' for b in TINY], ['load_environment.env_name'],
+        None))
     lock = run_dir.RunLock(locked_dir)
     self.assertTrue(lock.acquire())
     self.addCleanup(lock.release)
