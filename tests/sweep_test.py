@@ -345,7 +345,7 @@ class SweepBinaryTest(SweepTestCase, parameterized.TestCase):
       self.assertEqual(starts, sorted(set(starts)))  # Never the same step twice.
       self.assertNotIn('already exists', log)
       self.assertEqual(
-          triggers.list_checkpoints(policies(directory))[-1], 600)
+          triggers.list_checkpoints(policies(directory))[-1], 1000)
 
   def test_a_locked_run_waits_and_a_failing_run_does_not_stop_the_others(self):
     env_grid = "load_environment.env_name = ['Pendulum-v1', 'NoSuchEnv-v9']"
