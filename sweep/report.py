@@ -120,6 +120,7 @@ def plot(points: List[Point], path: str) -> None:
                       alpha=0.2)
   axes.set_xlabel('train step')
   axes.set_ylabel('average eval return')
+  axes.set_title('mean over seeds; band: 95% bootstrap interval of the mean')
   axes.legend(fontsize='small')
   axes.grid(alpha=0.3)
   figure.tight_layout()
