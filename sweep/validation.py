@@ -58,7 +58,9 @@ def check(runs: Sequence[grid_lib.Run], user_bindings: Sequence[str]
       message names the point and train_eval's one-line reason.
   """
   settings = {}
-  saved = FLAGS.gin_file, FLAGS.gin_bindings
+  saved = FLAGS.gin_file, FLAGS.gin_bindings, FLAGS.launcher, FLAGS.ray_address
+  # --launcher and --ray_address are the sweep's; each run gets neither.
+  FLAGS.launcher, FLAGS.ray_address = 'local', None
   try:
     for run in runs:
       if run.point in settings:
@@ -77,6 +79,6 @@ def check(runs: Sequence[grid_lib.Run], user_bindings: Sequence[str]
             errors.BadValueError)
         raise kind(f'grid point {run.point}: {message}') from e
   finally:
-    FLAGS.gin_file, FLAGS.gin_bindings = saved
+    FLAGS.gin_file, FLAGS.gin_bindings, FLAGS.launcher, FLAGS.ray_address = saved
     gin.clear_config()
   return settings
