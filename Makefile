@@ -13,7 +13,7 @@ venv: $(INSTALLED)
 $(INSTALLED): setup.py constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -qq --upgrade pip
-	$(PY) -m pip install -qq -c constraints.txt -e '.[test,ray]'
+	$(PY) -m pip install -qq -c constraints.txt -e '.[test,ray,optuna]'
 	touch $@
 
 # The default suite; long tests (*_long_test.py) are left to `make test-long`.
