@@ -10,6 +10,7 @@ import tensorflow as tf
 
 import configs
 from train_eval import errors
+from triggers import durable
 
 OPERATIVE_CONFIG_FILE = 'operative_config.gin'
 
@@ -155,7 +156,7 @@ def _macro_hint(message: str) -> str:
 def write_operative_config(root_dir: str,
                            summary_writer: Optional[tf.summary.SummaryWriter],
                            step: int) -> str:
-  """Writes gin's operative config to `root_dir/operative_config.gin`, atomically.
+  """Writes gin's operative config to `root_dir/operative_config.gin`, atomically and durably.
 
   Also writes it as the TensorBoard text summary `gin/operative_config` when a
   summary writer is given.
@@ -166,9 +167,9 @@ def write_operative_config(root_dir: str,
   text = gin.operative_config_str()
   path = os.path.join(root_dir, OPERATIVE_CONFIG_FILE)
   temp = path + '.tmp'
-  with tf.io.gfile.GFile(temp, 'w') as f:
+  with open(temp, 'w') as f:
     f.write(text)
-  tf.io.gfile.rename(temp, path, overwrite=True)
+  durable.rename(temp, path)
   if summary_writer is not None:
     # Markdown: indented lines render as code in TensorBoard's text plugin.
     markdown = '\n'.join('    ' + line for line in text.splitlines())
