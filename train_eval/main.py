@@ -15,6 +15,7 @@ from absl.logging import converter
 
 import triggers
 from train_eval import agents  # pylint: disable=unused-import  (registers configurables)
+from train_eval import checks
 from train_eval import console as console_lib
 from train_eval import errors
 from train_eval import experiment as experiment_lib
@@ -189,6 +190,7 @@ def check_job_flags() -> None:
         '--launcher and --ray_address take effect with --collectors=N; add '
         'it, or drop them to run in one process.')
   threads.parse(_JOB_THREADS.value)
+  checks.launch_flags(job, collectors, _LAUNCHER.value, _RAY_ADDRESS.value, _REPLAY_PORT.value, _REPLAY_ADDRESS.value)  # pylint: disable=line-too-long
 
 
 def check_trigger_settings(experiment: experiment_lib.Experiment) -> None:
@@ -310,6 +312,7 @@ def run(capture: console_lib.Capture,
   job_process.die_with_launcher()
   try:
     context = configure()
+    checks.root_dir(context.root_dir, _JOB.value)
     check_root_dir(context.root_dir)
     context.console = console_lib.Console(
         capture.terminal_out, capture.terminal_err,
@@ -347,6 +350,7 @@ def fail(capture: console_lib.Capture, message: str) -> int:
 def crash(capture: console_lib.Capture,
                         error: BaseException) -> int:
   """An unexpected error: one line on the terminal, the traceback in the log."""
+  if (usage := errors.as_usage_error(error)) is not None: return fail(capture, str(usage))  # pylint: disable=multiple-statements,line-too-long
   logging.exception('train_eval failed.')
   capture.terminal_err.write(
       f'train_eval: error: {type(error).__name__}: {error} (full log: '
