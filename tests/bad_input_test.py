@@ -342,11 +342,10 @@ class BadInputTest(test_case.TestCase, parameterized.TestCase):
     while not triggers.list_checkpoints(saved_model_dir):  # The first save.
       self.assertIsNone(child.poll(), 'the run ended before its first save')
       time.sleep(0.1)
-    with open(os.path.join(mount_point, 'filler'), 'wb') as f:
+    with open(os.path.join(mount_point, 'filler'), 'wb', buffering=0) as f:
       try:
         while True:
           f.write(b'\0' * (1 << 16))
-          f.flush()
       except OSError:
         pass
     _, stderr = child.communicate(timeout=600)

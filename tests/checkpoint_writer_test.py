@@ -2,6 +2,7 @@
 
 import errno
 import os
+import subprocess
 import threading
 import time
 from unittest import mock
@@ -53,6 +54,18 @@ def close_within(test, writer, seconds=60):
   thread.join(seconds)
   test.assertFalse(thread.is_alive(), f'close() still waits after {seconds} s')
   return raised[0] if raised else None
+
+
+def mount_tmpfs(test, size):
+  """A tmpfs of `size` (e.g. '1m') mounted for `test`; skips it where mounting is impossible."""
+  mount_point = test.create_tempdir().full_path
+  try:
+    subprocess.run(['mount', '-t', 'tmpfs', '-o', f'size={size}', 'tmpfs',
+                    mount_point], check=True, capture_output=True)
+  except (OSError, subprocess.CalledProcessError) as e:
+    test.skipTest(f'cannot mount a tmpfs here (needs root): {e}')
+  test.addCleanup(subprocess.run, ['umount', mount_point], check=False)
+  return mount_point
 
 
 def wait_until(condition, seconds=60):
@@ -270,17 +283,42 @@ class CheckpointWriterTest(test_case.TestCase, parameterized.TestCase):
         os.listdir(self.dir),
         ['policy_checkpoint_0000000001', 'policy_checkpoint_0000000003'])
 
-  @absltest.skipIf(os.geteuid() == 0, 'root ignores directory permissions')
   def test_read_only_directory(self):
-    writer = checkpoint_writer.CheckpointWriter(self.dir, self.checkpoint)
+    # Root ignores permissions: as root, a read-only tmpfs; else chmod.
+    directory = self.dir if os.geteuid() else mount_tmpfs(self, '1m')
+    writer = checkpoint_writer.CheckpointWriter(directory, self.checkpoint)
     self.advance(1)
     writer.save()
-    os.chmod(self.dir, 0o555)
-    self.addCleanup(os.chmod, self.dir, 0o755)
+    if os.geteuid():
+      os.chmod(directory, 0o555)
+      self.addCleanup(os.chmod, directory, 0o755)
+    else:
+      subprocess.run(['mount', '-o', 'remount,ro', directory], check=True)
     self.advance(2)
     with self.assertRaisesRegex(triggers.SaveError, 'step 2'):
       writer.save()
-    self.assertEqual(os.listdir(self.dir), ['policy_checkpoint_0000000001'])
+    self.assertEqual(os.listdir(directory), ['policy_checkpoint_0000000001'])
+
+  def test_full_filesystem(self):
+    directory = mount_tmpfs(self, '256k')
+    writer = checkpoint_writer.CheckpointWriter(directory, self.checkpoint)
+    self.advance(1)
+    writer.save()
+    with open(os.path.join(directory, 'filler'), 'wb', buffering=0) as f:
+      try:
+        while True:
+          f.write(b'\0' * 4096)
+      except OSError as e:
+        self.assertEqual(e.errno, errno.ENOSPC)
+    self.advance(2)
+    with self.assertRaisesRegex(triggers.SaveError,
+                                'step 2.*No space left on device.*untouched'):
+      writer.save()
+    self.assertCountEqual(os.listdir(directory),
+                          ['policy_checkpoint_0000000001', 'filler'])
+    weights, _ = read_checkpoint(os.path.join(directory,
+                                              'policy_checkpoint_0000000001'))
+    self.assertAllEqual(weights, np.full((64, 64), 1, np.float32))
 
   def test_unexpected_background_error_is_raised_next_and_close_returns(self):
     writer = checkpoint_writer.CheckpointWriter(self.dir, self.checkpoint,

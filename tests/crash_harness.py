@@ -40,10 +40,10 @@ def kill_at_random(saved_model_dir: str, rng: random.Random) -> str:
     child = start_child(saved_model_dir, 'loop', stage,
                         str(rng.randint(1, 3)))
     lines = []
-    for line in child.stdout:
+    for line in child.stdout:  # 'ready', 'saved N'... then 'in-write'.
       lines.append(line.strip())
-      if lines[-1].startswith('in-write'):
-        break
+      if lines[-1].startswith('in-write') or len(lines) > 20:
+        break  # Past 20 lines the hook never fired: fail, do not hang.
     assert lines and lines[-1] == f'in-write {stage}', lines[-5:]
     moment = f'inside a write: {stage}'
   child.send_signal(signal.SIGKILL)

@@ -18,25 +18,26 @@ from triggers import durable
 from triggers import manifest
 from triggers import variable_snapshot
 
-# Points inside a checkpoint write, in order: (module, function, whether the
-# point is after the call).
+# Points inside a checkpoint write, in order: (module, function, which
+# argument is the checkpoint's path, whether the point is after the call).
 STAGES = {
-    'variables_written': (variable_snapshot, 'write', True),
-    'manifest_written': (manifest, 'write', True),
-    'synced_not_renamed': (durable, 'sync_tree', True),
-    'renamed_parent_not_synced': (durable, 'sync_parent', False),
+    'variables_written': (variable_snapshot, 'write', 1, True),
+    'manifest_written': (manifest, 'write', 0, True),
+    'synced_not_renamed': (durable, 'sync_tree', 0, True),
+    'renamed_parent_not_synced': (durable, 'sync_parent', 0, False),
 }
 
 
 def stop_inside_writes(stage: str, nth: int) -> None:
   """Makes the `nth` checkpoint write stop at `stage`: prints 'in-write STAGE', then waits."""
-  module, name, after = STAGES[stage]
+  module, name, path_arg, after = STAGES[stage]
   real = getattr(module, name)
   calls = [0]
 
   def hooked(*args, **kwargs):
     result = real(*args, **kwargs) if after else None
-    if 'policy_checkpoint_' in str(args[0]):  # Not a SavedModel's, not a mkdir.
+    # A checkpoint's, not a SavedModel's or a new directory's.
+    if 'policy_checkpoint_' in args[path_arg]:
       calls[0] += 1
     if calls[0] == nth:
       print(f'in-write {stage}', flush=True)
