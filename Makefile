@@ -8,10 +8,12 @@ INSTALLED := $(VENV)/.installed
 
 venv: $(INSTALLED)
 
+# -qq: errors only (-q still shows setuptools' build warnings and pip's
+# notices about the machine's own package sources).
 $(INSTALLED): setup.py constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e '.[test,ray]'
+	$(PY) -m pip install -qq --upgrade pip
+	$(PY) -m pip install -qq -c constraints.txt -e '.[test,ray,optuna]'
 	touch $@
 
 # The default suite; long tests (*_long_test.py) are left to `make test-long`.
@@ -21,10 +23,19 @@ test: $(INSTALLED)
 test-long: $(INSTALLED)
 	$(PY) -m pytest -q tests --override-ini='addopts=-p no:cacheprovider' -k long_test
 
-# The main job: SAC on Pendulum-v1 (about 1.5 minutes here), into a new runs/ dir.
-RUN_DIR ?= runs/sac_pendulum-$(shell date +%Y%m%d-%H%M%S)
+# The main job: SAC on Pendulum-v1 (sac_pendulum.gin), into a new runs/ dir,
+# then what to run next on it. RUN_FLAGS: more train_eval flags (the README
+# test passes a tiny budget).
+ifndef RUN_DIR
+RUN_DIR := runs/sac_pendulum-$(shell date +%Y%m%d-%H%M%S)
+endif
 run: $(INSTALLED)
-	$(VENV)/bin/train_eval --gin_file=sac_pendulum.gin --root_dir=$(RUN_DIR)
+	$(VENV)/bin/train_eval --gin_file=sac_pendulum.gin --root_dir=$(RUN_DIR) $(RUN_FLAGS)
+	@echo "Next (or 'source $(VENV)/bin/activate' and leave out '$(VENV)/bin/'):"
+	@echo "  $(VENV)/bin/policies list     --root_dir=$(RUN_DIR)"
+	@echo "  $(VENV)/bin/policies evaluate --root_dir=$(RUN_DIR) --checkpoint=best"
+	@echo "  $(VENV)/bin/policies video    --root_dir=$(RUN_DIR) --checkpoint=best --out=episode.mp4"
+	@echo "  $(VENV)/bin/policies export   --root_dir=$(RUN_DIR) --checkpoint=best --out=deploy/pendulum"
 
 clean:
 	rm -rf $(VENV) runs

@@ -28,19 +28,27 @@ RAY_REQUIRES = [
     'ray==2.60.0',
 ]
 
+# `sweep run --search=optuna`: a search over ranges instead of a grid.
+OPTUNA_REQUIRES = [
+    'optuna==5.0.0',
+]
+
 setuptools.setup(
     name='gin-triggers',
     version='0.1.0',
     description='gin-configurable training triggers for TF-Agents',
     python_requires='>=3.11,<3.12',
-    packages=setuptools.find_packages(include=['triggers*', 'train_eval*', 'configs*', 'policies_tool*']),
+    packages=setuptools.find_packages(include=['triggers*', 'train_eval*', 'configs*', 'policies_tool*',
+                                                'sweep*']),
     package_data={'configs': ['*.gin'], 'configs.fragments': ['*.gin']},
     install_requires=INSTALL_REQUIRES,
-    extras_require={'test': TEST_REQUIRES, 'ray': RAY_REQUIRES},
+    extras_require={'test': TEST_REQUIRES, 'ray': RAY_REQUIRES,
+                    'optuna': OPTUNA_REQUIRES},
     entry_points={
         'console_scripts': [
             'train_eval = train_eval.train_eval:run_main',
             'policies = policies_tool.cli:run_main',
+            'sweep = sweep.cli:run_main',
         ],
     },
 )

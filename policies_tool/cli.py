@@ -4,7 +4,7 @@ r"""policies: inspect the policies a train_eval run saved.
   policies evaluate --root_dir=runs/pendulum --checkpoint=latest --episodes=10
   policies plot     --root_dir=runs/a --root_dir=runs/b --out=curves.png
   policies video    --root_dir=runs/pendulum --checkpoint=best --out=episode.mp4
-  policies export   --root_dir=runs/pendulum --checkpoint=8000 --out=exported/
+  policies export   --root_dir=runs/pendulum --checkpoint=latest --out=deploy/pendulum
 
 video writes MP4 (H.264) or GIF, by the --out extension (.mp4 or .gif).
 evaluate, video and export lease the checkpoint while they read it, so a run
@@ -22,6 +22,7 @@ from absl import app
 from absl import flags
 
 from train_eval import console
+from train_eval import flag_help
 
 _ROOT_DIR = flags.DEFINE_multi_string(
     'root_dir', [], 'A train_eval --root_dir; plot takes several.')
@@ -38,8 +39,24 @@ _MAX_STEPS = flags.DEFINE_integer('max_steps', None,
 _POLICY = flags.DEFINE_enum(
     'policy', 'greedy_policy', ['greedy_policy', 'policy', 'collect_policy'],
     'The SavedModel a checkpoint is loaded into.')
+FLAGS = (_ROOT_DIR, _CHECKPOINT, _EPISODES, _SEED, _OUT, _MAX_STEPS, _POLICY)
 
-SUBCOMMANDS = ('list', 'evaluate', 'plot', 'video', 'export')
+# Subcommand -> (what it does, the flags it reads).
+SUBCOMMAND_HELP = {
+    'list': ('Each saved policy checkpoint: step, time, size, env_step, eval '
+             'return; * marks the best.', ('root_dir',)),
+    'evaluate': ('Runs episodes of a saved policy in the run\'s own '
+                 'environment; prints AverageReturn and AverageEpisodeLength.',
+                 ('root_dir', 'checkpoint', 'episodes', 'seed', 'policy')),
+    'plot': ('Eval AverageReturn against train step, a curve per --root_dir.',
+             ('root_dir', 'out')),
+    'video': ('An episode of a saved policy as MP4 (H.264) or GIF.',
+              ('root_dir', 'checkpoint', 'out', 'max_steps', 'seed')),
+    'export': ('A self-contained SavedModel of one checkpoint, loadable by '
+               'tf.saved_model.load with TensorFlow alone.',
+               ('root_dir', 'checkpoint', 'out', 'policy')),
+}
+SUBCOMMANDS = tuple(SUBCOMMAND_HELP)
 
 
 def _one_root_dir() -> str:
@@ -101,6 +118,22 @@ def run(subcommand: str, out: TextIO = sys.stdout,
                             _POLICY.value), file=out)
 
 
+def help_text(argv) -> str:
+  """`policies --help`, or `policies SUBCOMMAND --help`: the flags it reads."""
+  named = [arg for arg in argv[1:] if arg in SUBCOMMANDS]
+  if named:
+    about, names = SUBCOMMAND_HELP[named[0]]
+    return flag_help.format_help(
+        f'Usage: policies {named[0]} [flags]\n\n{about}',
+        [('flags', names)])
+  commands = '\n'.join(f'  {name:<9} {about}'
+                        for name, (about, _) in SUBCOMMAND_HELP.items())
+  return flag_help.format_help(
+      f'Usage: policies SUBCOMMAND [flags]\n\nsubcommands:\n{commands}\n\n'
+      f'{__doc__.strip()}\n\n`policies SUBCOMMAND --help`: the flags of one.',
+      [('flags', [flag.name for flag in FLAGS])])
+
+
 def main(argv, capture: console.Capture) -> int:
   """Runs `argv[1]`; returns 0, 2 after a usage or PoliciesError, 1 on a crash."""
   err = capture.terminal_err
@@ -129,7 +162,9 @@ def run_main() -> None:
   status = 1
   try:
     app.run(lambda argv: main(argv, capture),
-            flags_parser=console.flags_parser(capture, 'policies'))
+            flags_parser=flag_help.parser(
+                console.flags_parser(capture, 'policies'),
+                capture.terminal_out, help_text))
   except SystemExit as e:
     status = e.code
     raise

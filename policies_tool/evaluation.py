@@ -40,14 +40,17 @@ def run_episode(policy, env, max_steps: Optional[int] = None,
 
 
 class ProgressBar:
-  """One live line on a stream: episodes done of total and the mean return.
+  """Episodes done of total and the mean return: one live line on a terminal.
 
-  Each update rewrites the line in place (a carriage return first); `close`
-  ends it with one newline. With no stream, nothing is written.
+  On a terminal each update rewrites the line in place (a carriage return
+  first) and `close` ends it with one newline; elsewhere (a log file, a pipe)
+  each update is a line of its own. With no stream, nothing is written.
+  (train_eval's `console.Console` bar counts train steps with a speed and an
+  ETA; this one counts episodes.)
   """
 
   def __init__(self, stream: Optional[TextIO], label: str, total: int,
-               width: int = 20):
+               width: int = 20, live: Optional[bool] = None):
     """Writes nothing yet.
 
     Args:
@@ -55,12 +58,16 @@ class ProgressBar:
       label: what is evaluated, e.g. 'step 5000'.
       total: episodes to run, at least 1.
       width: characters of the bar; default 20.
+      live: rewrite the line in place; by default when `stream` is a terminal.
     """
     self._stream = stream
     self._label = label
     self._total = total
     self._width = width
-    self._written = 0  # Length of the line on screen; 0 if none.
+    if live is None:
+      live = stream is not None and stream.isatty()
+    self._live = live
+    self._written = 0  # Length of the live line on screen; 0 if none.
 
   def update(self, done: int, mean_return: float) -> None:
     """Shows `done` of the total episodes and their mean return."""
@@ -69,13 +76,15 @@ class ProgressBar:
     bar = '#' * (self._width * done // self._total)
     line = (f'{self._label}: episode {done}/{self._total} '
             f'[{bar:<{self._width}}] mean return {mean_return:.2f}')
-    # Pad over the end of a longer previous line.
-    self._stream.write('\r' + line.ljust(self._written))
+    if self._live:  # Pad over the end of a longer previous line.
+      self._stream.write('\r' + line.ljust(self._written))
+      self._written = max(self._written, len(line))
+    else:
+      self._stream.write(line + '\n')
     self._stream.flush()
-    self._written = max(self._written, len(line))
 
   def close(self) -> None:
-    """Ends the line, if one was written."""
+    """Ends the live line, if one was written."""
     if self._stream is not None and self._written:
       self._stream.write('\n')
       self._stream.flush()
@@ -93,8 +102,9 @@ def evaluate(root_dir: str, checkpoint: str = 'latest', episodes: int = 10,
     episodes: episodes to run, at least 1; default 10.
     seed: environment seed; the same seed gives the same numbers.
     policy: SavedModel the checkpoint loads into; default 'greedy_policy'.
-    progress: where the progress bar goes (one line, updated in place after
-      each episode); default sys.stderr; None writes nothing.
+    progress: where the progress bar goes after each episode (updated in
+      place on a terminal, a line per episode elsewhere); default sys.stderr;
+      None writes nothing.
 
   Returns:
     {'checkpoint': label, 'step', 'AverageReturn', 'AverageEpisodeLength'}.

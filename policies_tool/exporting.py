@@ -12,9 +12,10 @@ def export(root_dir: str, checkpoint: str, out: str,
            policy: str = 'greedy_policy') -> str:
   """Writes the SavedModel of `policy` at `checkpoint` to the new directory `out`.
 
-  `tf.saved_model.load(out)` alone then gives the policy at that step, and so
-  does `policy_loader.load(out)` (see `triggers.policy_export`). Written under
-  a temporary name and renamed, like every save.
+  `tf.saved_model.load(out)` in a process that imported only TensorFlow then
+  gives the policy at that step, and so does `policy_loader.load(out)` (see
+  `triggers.policy_export`). Written under a temporary name and renamed, like
+  every save.
 
   Args:
     root_dir: a train_eval root_dir.
@@ -38,11 +39,8 @@ def export(root_dir: str, checkpoint: str, out: str,
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     temp = checkpoint_format.temp_path(os.path.abspath(out))
     try:
-      if selected.checkpoint:
-        policy_export.write_materialized(selected.saved_model,
-                                         selected.checkpoint, temp)
-      else:  # best_policy/ is self-contained already.
-        shutil.copytree(selected.saved_model, temp)
+      policy_export.write_materialized(selected.saved_model,
+                                       selected.checkpoint, temp)
       os.rename(temp, out)
     finally:
       shutil.rmtree(temp, ignore_errors=True)

@@ -25,12 +25,27 @@ def read_log(root_dir, job):
   return train_eval_test.read_log(root_dir, job)
 
 
+def restarted_collector_wrote(root_dir, task):
+  """Whether collector `task`'s last start (not its first) has collected steps.
+
+  Each start of a job logs 'Job collect-<task> starting (pid N).' to its own
+  log; what follows the last one is the restarted process's own work.
+  """
+  log = read_log(root_dir, f'collect-{task}')
+  start = f'Job collect-{task} starting (pid '
+  return log.count(start) >= 2 and bool(re.search(
+      rf'Collector {task}: [1-9]\d* environment steps', log.split(start)[-1]))
+
+
 def jobs_of(root_dir):
   """Live processes whose command line names `root_dir`."""
   found = []
   for process in psutil.process_iter(['cmdline']):
-    if any(root_dir in part for part in process.info['cmdline'] or ()):
-      found.append(process)
+    try:
+      if any(root_dir in part for part in process.info['cmdline'] or ()):
+        found.append(process)
+    except psutil.Error:
+      pass  # Ended while we looked.
   return found
 
 
@@ -110,9 +125,8 @@ class DistributedTest(test_case.TestCase):
     self.wait_for(path, lambda t: 'collect-1 exited with -9; restarting' in t,
                   'the launcher restarts collect-1', process)
     self.wait_for(
-        path, lambda t: 'Collector 1' in read_log(self.root_dir, 'collect-1')
-        .split('exited')[-1] and max(int(m.group(1)) for m in
-                                     PROGRESS.finditer(t)) >= killed_at + 40,
+        path, lambda t: restarted_collector_wrote(self.root_dir, 1) and
+        max(int(m.group(1)) for m in PROGRESS.finditer(t)) >= killed_at + 40,
         'training goes on with the restarted collector', process)
 
     process.send_signal(signal.SIGTERM)

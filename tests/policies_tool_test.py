@@ -113,31 +113,35 @@ class PoliciesToolTest(test_case.TestCase, parameterized.TestCase):
                                   progress=None)
     self.assertTrue(best['checkpoint'].startswith('best (step '))
 
-  def test_evaluate_progress_is_one_live_line(self):
-    progress = io.StringIO()
+  def test_evaluate_progress_off_a_terminal_is_a_line_per_episode(self):
+    progress = io.StringIO()  # Not a terminal, as a log file or a pipe.
     result = policies_tool.evaluate(self.root_dir, '20', episodes=3, seed=1,
                                     progress=progress)
     written = progress.getvalue()
-    self.assertEqual(written.count('\r'), 3)  # One update per episode.
-    self.assertEqual(written.count('\n'), 1)
-    self.assertTrue(written.endswith('\n'))
-    updates = written.rstrip('\n').split('\r')[1:]
-    for done, update in enumerate(updates, start=1):
-      self.assertStartsWith(update, f'step 20: episode {done}/3 [')
-      self.assertRegex(update, r'mean return -?\d+\.\d\d *$')
-    self.assertIn(f'mean return {result["AverageReturn"]:.2f}', updates[-1])
-    self.assertIn('[' + '#' * 20 + ']', updates[-1])
+    self.assertNotIn('\r', written)
+    lines = written.splitlines()
+    self.assertLen(lines, 3)  # One per episode.
+    for done, line in enumerate(lines, start=1):
+      self.assertStartsWith(line, f'step 20: episode {done}/3 [')
+      self.assertRegex(line, r'mean return -?\d+\.\d\d$')
+    self.assertIn(f'mean return {result["AverageReturn"]:.2f}', lines[-1])
+    self.assertIn('[' + '#' * 20 + ']', lines[-1])
 
-  def test_progress_bar_pads_over_a_longer_line_and_none_writes_nothing(self):
+  def test_progress_bar_on_a_terminal_is_one_live_line(self):
     stream = io.StringIO()
-    bar = evaluation.ProgressBar(stream, 'step 5', total=2)
+    bar = evaluation.ProgressBar(stream, 'step 5', total=2, live=True)
     bar.update(1, -1000.0)
     bar.update(2, -5.0)
     bar.close()
-    first, second = stream.getvalue().rstrip('\n').split('\r')[1:]
-    self.assertLen(second, len(first))
+    written = stream.getvalue()
+    self.assertEqual(written.count('\r'), 2)  # One update per episode.
+    self.assertEqual(written.count('\n'), 1)
+    first, second = written.rstrip('\n').split('\r')[1:]
+    self.assertLen(second, len(first))  # Pads over the longer line.
     self.assertEqual(second.rstrip(), 'step 5: episode 2/2 '
                      f'[{"#" * 20}] mean return -5.00')
+
+  def test_progress_bar_without_a_stream_writes_nothing(self):
     silent = evaluation.ProgressBar(None, 'step 5', total=2)
     silent.update(1, 0.0)
     silent.close()  # Nothing to write to: no error.
@@ -208,22 +212,63 @@ class PoliciesToolTest(test_case.TestCase, parameterized.TestCase):
       policies_tool.record_video(self.root_dir, os.path.join(directory, name))
     self.assertEmpty(os.listdir(directory))
 
-  def test_export_loads_with_tf_saved_model_alone_and_acts(self):
+  def test_export_loads_and_acts_in_a_process_that_imported_only_tensorflow(
+      self):
     out = os.path.join(self.create_tempdir().full_path, 'exported')
     policies_tool.export(self.root_dir, '20', out)
-    exported = tf.saved_model.load(out)
-    self.assertEqual(int(exported.get_train_step()), 20)
     policies = os.path.join(self.root_dir, 'policies')
     reference = policy_loader.load(os.path.join(policies, 'greedy_policy'),
                                    triggers.checkpoint_path(policies, 20))
     env = suite_gym.load('Pendulum-v1')
     env.seed(0)
     time_step = env.reset()
-    batched = tf.nest.map_structure(lambda t: tf.expand_dims(t, 0), time_step)
-    self.assertAllClose(exported.action(batched, ()).action[0],
+    loaded = self.load_in_plain_tensorflow(out, time_step.observation)
+    self.assertEqual(loaded['train_step'], 20)
+    self.assertAllClose(loaded['action'], reference.action(time_step).action)
+    # tf_agents' loader reads it too.
+    self.assertAllClose(policy_loader.load(out).action(time_step).action,
                         reference.action(time_step).action)
     with self.assertRaisesRegex(policies_tool.PoliciesError, 'already exists'):
       policies_tool.export(self.root_dir, '20', out)
+
+  def test_export_of_the_best_policy_loads_in_plain_tensorflow(self):
+    out = os.path.join(self.create_tempdir().full_path, 'best')
+    policies_tool.export(self.root_dir, 'best', out)
+    record = best_policy.read_record(
+        os.path.join(self.root_dir, 'policies', best_policy.BEST_POLICY_DIR))
+    loaded = self.load_in_plain_tensorflow(out, np.zeros(3, np.float32))
+    self.assertEqual(loaded['train_step'], record['step'])
+    self.assertLen(loaded['action'], 1)
+
+  def load_in_plain_tensorflow(self, export_dir, observation):
+    """{'train_step', 'action'} of the export, from a process importing only TF.
+
+    The action is for a first time step with `observation`, through the
+    SavedModel's `action` signature.
+    """
+    script = (
+        'import json, sys\n'
+        'import tensorflow as tf\n'
+        f'policy = tf.saved_model.load({export_dir!r})\n'
+        'action_fn = policy.signatures["action"]\n'
+        f'first = {{"step_type": 0, "reward": 0.0, "discount": 1.0,\n'
+        f'         "observation": {observation.tolist()!r}}}\n'
+        'inputs = {name: tf.constant([first[spec.name.split("/")[-1]]],\n'
+        '                            spec.dtype)\n'
+        '          for name, spec in\n'
+        '          action_fn.structured_input_signature[1].items()}\n'
+        'action = action_fn(**inputs)["action"].numpy()[0].tolist()\n'
+        'imported = [m for m in ("tf_agents", "tensorflow_probability")\n'
+        '            if m in sys.modules]\n'
+        'print(json.dumps({"train_step": int(policy.get_train_step()),\n'
+        '                  "action": action, "imported": imported}))\n')
+    result = subprocess.run([sys.executable, '-c', script],
+                            env=subprocesses.python_env(), capture_output=True,
+                            text=True, timeout=300)
+    self.assertEqual(result.returncode, 0, result.stderr[-3000:])
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    self.assertEqual(loaded.pop('imported'), [])
+    return loaded
 
   # Retention running beside the tool, as a run still training with
   # max_to_keep=1 would: prune() is the trigger's own deletion.

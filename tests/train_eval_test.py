@@ -134,7 +134,7 @@ class TrainEvalBinaryTest(test_case.TestCase, parameterized.TestCase):
     for noise in NOISE:
       self.assertNotIn(noise, console)
     log = read_log(self.root_dir)
-    self.assertRegex(log, r'(?m)^I\d{4} [\d:.]+ +\d+ single_process\.py:\d+\] '
+    self.assertRegex(log, r'(?m)^I\d{4} [\d:.]+ +\d+ train_loop\.py:\d+\] '
                      r'Training from step 0 to 40\.')
     for expected in ('Saving at step 40', 'step = 20: AverageReturn',
                      'Started replay server', 'Assets written'):
@@ -160,7 +160,11 @@ class TrainEvalBinaryTest(test_case.TestCase, parameterized.TestCase):
     self.run_binary(self.root_dir)
     self.assertEqual(self.checkpoints(), [20, 40])
     before = snapshot(os.path.join(self.root_dir, 'policies'), files_only=True)
-    self.run_binary(self.root_dir, bindings=['train_eval.num_iterations = 60'])
+    result = self.run_binary(self.root_dir,
+                             bindings=['train_eval.num_iterations = 60'])
+    self.assertIn('Resuming from step 40 of 60, Learner checkpoint '
+                  'train/checkpoints/ckpt-40; replay empty: collecting 64 '
+                  'random steps first.', result.stdout)
     log = read_log(self.root_dir)
     self.assertIn('Training from step 40 to 60', log)
     self.assertNotIn('already exists', log)
@@ -199,10 +203,14 @@ class TrainEvalBinaryTest(test_case.TestCase, parameterized.TestCase):
     self.assertNotEmpty(os.listdir(
         os.path.join(self.root_dir, 'train', 'replay_buffer_checkpoints')))
 
-    self.run_binary(
+    resumed = self.run_binary(
         self.root_dir, bindings=[f'train_eval.num_iterations = {stopped_at + 5}',
                                  'train_eval.eval_interval = 0',
                                  'ReverbReplay.checkpoint = True'])
+    self.assertRegex(resumed.stdout, rf'Resuming from step {stopped_at} of '
+                     rf'{stopped_at + 5}, Learner checkpoint train/checkpoints/'
+                     rf'ckpt-{stopped_at}; replay table restored with \d+ '
+                     r'items\.')
     log = read_log(self.root_dir)
     self.assertIn(f'Training from step {stopped_at} to {stopped_at + 5}', log)
     # The replay table came back from its checkpoint: no initial collection.

@@ -12,11 +12,12 @@ import datetime
 import io
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
 import time
-from typing import Mapping, Optional, TextIO
+from typing import Mapping, Optional, TextIO, Tuple
 
 from absl import flags as absl_flags
 from absl import logging as absl_logging
@@ -81,9 +82,9 @@ def flags_parser(capture_: Capture, program: str):
     try:
       return absl_flags.FLAGS(argv)
     except absl_flags.Error as e:
-      message = ' '.join(str(e).splitlines())
-      sys.stderr.write(f'{program}: error: {message}; pass --helpfull to see '
-                       'every flag.\n')
+      message = ' '.join(str(e).splitlines()).rstrip('.')
+      sys.stderr.write(f'{program}: error: {message}; pass --help to see '
+                       'its flags.\n')
       sys.exit(2)
     finally:
       sys.stdout, sys.stderr = saved
@@ -129,6 +130,20 @@ def eval_line(step: int, results: Mapping[str, float]) -> str:
   """The tutorial's form: 'step = N: AverageReturn = x, AverageEpisodeLength = y'."""
   values = ', '.join(f'{name} = {value:.6f}' for name, value in results.items())
   return f'step = {step}: {values}'
+
+
+# `Console.bar`'s text, read back by a launcher from its train job's output.
+_BAR = re.compile(r'^train \[[#.]+\] +\d+% (\d+)/\d+ \|')
+_LOSS = re.compile(r' \| loss ([^ |]+)')
+
+
+def parse_bar(line: str) -> Optional[Tuple[int, Optional[float]]]:
+  """(step, loss or None) from a line `Console.bar` wrote; None for other lines."""
+  match = _BAR.match(line)
+  if not match:
+    return None
+  loss = _LOSS.search(line)
+  return int(match.group(1)), float(loss.group(1)) if loss else None
 
 
 class Console:

@@ -16,7 +16,6 @@ from tf_agents.agents import tf_agent
 from tf_agents.train import learner
 
 from train_eval import errors
-from train_eval import gin_config
 
 _BOOKKEEPING = ('_CHECKPOINTABLE_OBJECT_GRAPH', 'save_counter/')
 _SHOWN = 3  # Differences named in the message.
@@ -51,11 +50,17 @@ def differences(saved: Dict[str, Tuple[int, ...]],
 
 
 def check_compatible(root_dir: str, agent: tf_agent.TFAgent,
-                     train_step: tf.Variable) -> None:
+                     train_step: tf.Variable,
+                     overwrite_existing: bool = False) -> None:
   """Raises unless root_dir's Learner checkpoint (if any) fits `agent`.
 
-  With `PolicySavedModelTrigger.overwrite_existing` (--overwrite_existing)
-  bound True, an unfitting run is deleted instead (see `remove_run`).
+  Args:
+    root_dir: the experiment's directory.
+    agent: the agent this run trains.
+    train_step: its train step counter.
+    overwrite_existing: `PolicySavedModelTrigger.overwrite_existing`
+      (--overwrite_existing): delete an unfitting run instead (see
+      `remove_run`). Default False.
 
   Raises:
     errors.IncompatibleRunError: naming the checkpoint and the first few
@@ -68,7 +73,7 @@ def check_compatible(root_dir: str, agent: tf_agent.TFAgent,
     expected_path = tf.train.Checkpoint(agent=agent, train_step=train_step).write(
         os.path.join(scratch, 'expected'))
     found = differences(_shapes(saved_path), _shapes(expected_path))
-  if found and _overwrite_existing():
+  if found and overwrite_existing:
     logging.warning('--overwrite_existing: deleting the run of another agent '
                     'in %s (%s).', root_dir, found[0])
     remove_run(root_dir)
@@ -96,7 +101,3 @@ def remove_run(root_dir: str) -> None:
     elif os.path.exists(path):
       os.remove(path)
 
-
-def _overwrite_existing() -> bool:
-  return bool(gin_config.bound_value('PolicySavedModelTrigger.overwrite_existing',
-                                     False))

@@ -1,7 +1,8 @@
-"""Writes an Actor's trajectories into the experience table as two-step items.
+"""Writes an Actor's trajectories into the experience table as items of n steps.
 
-The items are those of tf_agents' `ReverbAddTrajectoryObserver(sequence_length=2,
-stride_length=1)`: every pair of consecutive steps of an episode. Unlike it,
+The items are those of tf_agents' `ReverbAddTrajectoryObserver(sequence_length=n,
+stride_length=1)`: every n consecutive steps of an episode (n = 2, or
+n_step_update + 1 for DQN and C51). Unlike it,
 `flush` takes a timeout, so a collector whose inserts the rate limiter holds
 back can still notice that training has ended.
 """
@@ -18,22 +19,31 @@ from train_eval import replay
 class ExperienceWriter:
   """An Actor observer: `writer(trajectory)` per environment step."""
 
-  def __init__(self, client: reverb.Client, table: str = replay.TABLE_NAME):
-    """Opens a trajectory writer on `client` (in process or over gRPC)."""
+  def __init__(self, client: reverb.Client, table: str = replay.TABLE_NAME,
+               steps: Optional[int] = None):
+    """Opens a trajectory writer on `client` (in process or over gRPC).
+
+    Args:
+      client: the replay client.
+      table: the experience table.
+      steps: steps per item; None (default) is `replay.sequence_length()`,
+        the bound agent's.
+    """
     self._table = table
+    self._steps = steps or replay.sequence_length()
     self._writer = client.trajectory_writer(
-        num_keep_alive_refs=replay.SEQUENCE_LENGTH + 1, validate_items=False)
+        num_keep_alive_refs=self._steps + 1, validate_items=False)
     self._steps_in_episode = 0
     self.items_written = 0
 
   def __call__(self, trajectory: trajectory_lib.Trajectory) -> None:
     self._writer.append(trajectory)
     self._steps_in_episode += 1
-    if self._steps_in_episode >= replay.SEQUENCE_LENGTH:
+    if self._steps_in_episode >= self._steps:
       self._writer.create_item(
           table=self._table, priority=1.0,
           trajectory=tf.nest.map_structure(
-              lambda column: column[-replay.SEQUENCE_LENGTH:],
+              lambda column: column[-self._steps:],
               self._writer.history))
       self.items_written += 1
     if trajectory.is_boundary():

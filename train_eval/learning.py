@@ -2,7 +2,7 @@
 
 import contextlib
 import os
-from typing import Any, Callable, List, Mapping, Optional, Sequence
+from typing import Any, Callable, List, Mapping, Optional, Protocol, Sequence
 
 from absl import logging
 import reverb
@@ -10,6 +10,7 @@ import tensorflow as tf
 from tf_agents.agents import tf_agent
 from tf_agents.metrics import py_metric
 from tf_agents.train import learner
+from tf_agents.train import triggers as tf_agents_triggers
 
 import triggers
 from train_eval import shadowed_bindings
@@ -44,8 +45,35 @@ def check_trigger_bindings(factories: Sequence[Callable[..., Any]]) -> None:
       shadowed_bindings.check(name, passed)
 
 
+class Flushable(Protocol):
+  def flush(self) -> None:
+    """Returns once every save started so far is complete on disk."""
+
+
+class Closable(Protocol):
+  def close(self) -> None:
+    """Finishes background work; re-raises its errors. Called once, at the end."""
+
+
+class EvaluationListener(Protocol):
+  def report_evaluation(self, step: int, results: Mapping[str, float]) -> None:
+    """Takes the evaluation of the policy at train step `step` (e.g. keeps the best)."""
+
+
+def implementers(objects: Sequence[Any], method: str) -> List[Any]:
+  """Those of `objects` with a callable `method`: the triggers a `Trainer` asks
+  to flush, close or take evaluations, whoever wrote them."""
+  return [o for o in objects if callable(getattr(o, method, None))]
+
+
 class Trainer:
-  """One train step at a time, with the triggers; `save_now` forces every save."""
+  """One train step at a time, with the triggers; `save_now` forces every save.
+
+  Besides being called after each train step (`trigger(step, force_trigger)`,
+  tf_agents' interface), a trigger may implement any of `Flushable.flush`
+  (called by `save_now`), `Closable.close` (by `close`) and
+  `EvaluationListener.report_evaluation` (by `report_evaluation`).
+  """
 
   def __init__(self, root_dir: str, agent: tf_agent.TFAgent,
                train_step: tf.Variable,
@@ -75,10 +103,14 @@ class Trainer:
         trigger_factories, saved_model_dir=policies_dir(root_dir),
         agent=agent, train_step=train_step, reverb_client=reverb_client,
         metadata_metrics=dict(metadata_metrics))
-    self.policy_savers = [t for t in self.triggers
-                          if isinstance(t, triggers.PolicySavedModelTrigger)]
+    self._flushable: List[Flushable] = implementers(self.triggers, 'flush')
+    self._closable: List[Closable] = implementers(self.triggers, 'close')
+    self._listeners: List[EvaluationListener] = implementers(
+        self.triggers, 'report_evaluation')
     self._checkpoints_replay = any(
-        isinstance(t, triggers.ReverbCheckpointTrigger) for t in self.triggers)
+        isinstance(t, (triggers.ReverbCheckpointTrigger,
+                       tf_agents_triggers.ReverbCheckpointTrigger))
+        for t in self.triggers)
     self.learner = shadowed_bindings.call(
         learner.Learner, 'Learner', root_dir=root_dir, train_step=train_step,
         agent=agent, experience_dataset_fn=None,
@@ -125,20 +157,24 @@ class Trainer:
       path = self._reverb_client.checkpoint()
       logging.info('Checkpointed the replay table at step %d to %s.', step,
                    path)
-    for saver in self.policy_savers:
-      saver.flush()
+    for trigger in self._flushable:
+      trigger.flush()
     return step
 
   def report_evaluation(self, step: int, results: Mapping[str, float]) -> None:
-    """Passes evaluation results to the policy savers (best-policy export)."""
-    for saver in self.policy_savers:
-      saver.report_evaluation(step, results)
+    """Passes evaluation results to the triggers that take them (best policy)."""
+    for listener in self._listeners:
+      listener.report_evaluation(step, results)
 
   def close(self) -> None:
-    """Waits for background policy writes; re-raises their errors."""
+    """Closes the triggers (waits for background writes); re-raises their errors.
+
+    Every trigger is closed even when one raises. A second call does nothing.
+    """
+    closable, self._closable = self._closable, []
     with contextlib.ExitStack() as stack:
-      for saver in self.policy_savers:
-        stack.callback(saver.close)
+      for trigger in closable:
+        stack.callback(trigger.close)
 
 
 def checkpointed_steps(root_dir: str) -> List[int]:

@@ -1,7 +1,8 @@
 """Reverb replay: the tables, the server, and a client's dataset and writer.
 
-One experience table of two-step trajectories (what SAC and DQN train on),
-uniform sampling, FIFO eviction. In one process (`--job=all`) the table is
+One experience table of trajectories of the agent's train sequence length
+(two steps, or n_step_update + 1 for DQN and C51; `sequence_length`), uniform
+sampling, FIFO eviction. In one process (`--job=all`) the table is
 rate-limited only by MinSize(1), as in the tutorial: the loop itself alternates
 collection and training. With separate jobs a `SampleToInsertRatio` limiter
 holds the same ratio of sampled to inserted items (batch_size per
@@ -24,7 +25,6 @@ from train_eval import waiting
 
 TABLE_NAME = 'uniform_table'
 VARIABLES_TABLE = 'variables'
-SEQUENCE_LENGTH = 2  # (s, a, r, s') transitions.
 LOCALHOST = 'localhost'
 
 
@@ -181,10 +181,22 @@ def wait_for_server(address: str, stopped: Callable[[], bool],
   return client if found else None
 
 
+def sequence_length() -> int:
+  """Steps per experience item: the bound `train_eval.agent_fn`'s train sequence length.
+
+  Read from the gin bindings, so that every job (collectors build no agent)
+  writes and samples items of one length.
+  """
+  # Imported here: the agents and the experiment need nothing of replay.
+  from train_eval import agents  # pylint: disable=g-import-not-at-top
+  from train_eval import experiment  # pylint: disable=g-import-not-at-top
+  return agents.train_sequence_length(experiment.Experiment().agent_fn)
+
+
 def dataset(collect_data_spec, settings: ReplaySettings, server_address: str,
-            over_grpc: bool, rate_limiter_timeout_ms: int = -1
-            ) -> tf.data.Dataset:
-  """Batches of `batch_size` two-step trajectories and their sample info, for the Learner.
+            over_grpc: bool, rate_limiter_timeout_ms: int = -1,
+            steps: Optional[int] = None) -> tf.data.Dataset:
+  """Batches of `batch_size` trajectories and their sample info, for the Learner.
 
   One Reverb `TrajectoryDataset` batched, the same uniform samples as
   tf_agents' `ReverbReplayBuffer.as_dataset` (which interleaves 32 datasets of
@@ -198,12 +210,14 @@ def dataset(collect_data_spec, settings: ReplaySettings, server_address: str,
     over_grpc: the server is in another process (sets the prefetch default).
     rate_limiter_timeout_ms: the dataset ends when no sample came for this
       long (the rate limiter held it back); -1 (default) waits for good.
+    steps: steps per item; None (default) is `sequence_length()`.
   """
+  steps = steps or sequence_length()
   items = reverb.TrajectoryDataset(
       server_address, TABLE_NAME,
       dtypes=tf.nest.map_structure(lambda spec: spec.dtype, collect_data_spec),
       shapes=tf.nest.map_structure(
-          lambda spec: tf.TensorShape([SEQUENCE_LENGTH]).concatenate(spec.shape),
+          lambda spec: tf.TensorShape([steps]).concatenate(spec.shape),
           collect_data_spec),
       max_in_flight_samples_per_worker=settings.batch_size,
       num_workers_per_iterator=1,

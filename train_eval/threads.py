@@ -17,16 +17,12 @@ from typing import Dict, Optional, Sequence, Tuple
 import tensorflow as tf
 
 from train_eval import errors
+from train_eval.jobs import table
 
-JOBS = ('all', 'replay', 'collect', 'train', 'eval')
+JOBS = tuple(table.KINDS)
 # job -> (intra-op threads, inter-op threads); 0 is TensorFlow's own choice.
 DEFAULTS: Dict[str, Tuple[int, int]] = {
-    'all': (1, 1),
-    'replay': (1, 1),
-    'collect': (1, 1),
-    'train': (1, 1),
-    'eval': (1, 1),
-}
+    name: kind.threads for name, kind in table.KINDS.items()}
 _ENTRY = re.compile(r'^(\w+)=(\d+),(\d+)$')
 
 

@@ -13,12 +13,10 @@ This module stays light: the console capture starts before TensorFlow is
 imported, so that what TensorFlow prints goes to the log file.
 """
 
-from typing import List
-
 from absl import app
-from absl import flags
 
 from train_eval import console
+from train_eval import flag_help
 
 CRASH_EXIT_CODE = 1
 
@@ -38,29 +36,13 @@ def run_main() -> None:
       return main.crash(capture, e)
 
   try:
-    app.run(main_fn, flags_parser=console.flags_parser(capture, 'train_eval'))
+    app.run(main_fn, flags_parser=flag_help.parser(
+        console.flags_parser(capture, 'train_eval'), capture.terminal_out,
+        flag_help.train_eval_help))
   except SystemExit as e:
     if e.code != CRASH_EXIT_CODE:
       capture.discard()  # Only a log still in the temp dir: nothing ran.
     raise
-
-
-def run_in_process(args: List[str], stop) -> int:
-  """Runs `train_eval <args>` in this process (e.g. a Ray actor's); returns its status.
-
-  Args:
-    args: the flags.
-    stop: a `stop_signals.StopRequest` the caller sets to stop the job.
-  """
-  capture = console.capture()
-  from absl import logging  # pylint: disable=g-import-not-at-top
-  from train_eval import main  # pylint: disable=g-import-not-at-top
-  flags.FLAGS(['train_eval', *args])
-  logging.use_absl_handler()
-  try:
-    return main.run(capture, stop)
-  except Exception as e:  # pylint: disable=broad-except
-    return main.crash(capture, e)
 
 
 if __name__ == '__main__':

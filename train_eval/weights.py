@@ -76,14 +76,18 @@ class Subscriber:
     """True once the learner has pushed weights."""
     return replay.table_size(self._client, replay.VARIABLES_TABLE) > 0
 
-  def pull(self) -> int:
+  def pull(self) -> Optional[int]:
     """Assigns the newest pushed weights; returns their version (train step).
 
-    Blocks until the learner has pushed once (see `available`).
+    Returns the version it has (None before the first pull) without waiting
+    when the table is empty: a restarted replay server's, until the learner
+    pushes again.
 
     Raises:
       WeightsMismatchError: their number or shapes differ from the policy's.
     """
+    if not self.available():
+      return self.version
     sample = next(iter(self._client.sample(
         replay.VARIABLES_TABLE, num_samples=1, emit_timesteps=False)))
     version, *values = [np.asarray(column)[0] for column in sample.data]

@@ -23,7 +23,6 @@ from triggers import policy_export
 from train_eval import console as console_lib
 from train_eval import environments
 from train_eval import evaluation
-from train_eval import gin_config
 from train_eval import learning
 from train_eval.jobs import context as context_lib
 from train_eval import waiting
@@ -46,14 +45,14 @@ def due_steps(checkpoints: Iterable[int], evaluated: Set[int],
   return due
 
 
-def best_exporter(saved_model_dir: str) -> Optional[best_policy.BestPolicyExporter]:
-  """The exporter `PolicySavedModelTrigger.best_metric/best_mode` ask for, or None."""
-  metric = gin_config.bound_value('PolicySavedModelTrigger.best_metric', None)
-  if metric is None:
+def best_exporter(saved_model_dir: str, savers: context_lib.SaverSettings
+                  ) -> Optional[best_policy.BestPolicyExporter]:
+  """The exporter `savers.best_metric/best_mode` ask for, or None."""
+  if savers.best_metric is None:
     return None
   return best_policy.BestPolicyExporter(
-      None, os.path.join(saved_model_dir, best_policy.BEST_POLICY_DIR), metric,
-      gin_config.bound_value('PolicySavedModelTrigger.best_mode', 'max'))
+      None, os.path.join(saved_model_dir, best_policy.BEST_POLICY_DIR),
+      savers.best_metric, savers.best_mode)
 
 
 def run(context: context_lib.JobContext) -> Dict[str, Any]:
@@ -80,7 +79,7 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
   evaluator = evaluation.Evaluator(env, exp.eval_episodes, context.root_dir)
   policy = py_tf_eager_policy.SavedModelPyTFEagerPolicy(
       eval_dir, load_specs_from_pbtxt=True)
-  best = best_exporter(saved_model_dir)
+  best = best_exporter(saved_model_dir, context.savers)
   evaluated = set(evaluation.read_scalars(context.root_dir))
   done, results = [], {}
 

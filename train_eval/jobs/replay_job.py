@@ -38,9 +38,13 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
        replay.variables_table()],
       port=context.replay_port, checkpoint_path=checkpoint_path)
   client = reverb.Client(f'{replay.LOCALHOST}:{server.port}')
+  restored = replay.table_size(client)
   logging.info('Replay server listening on port %d (all interfaces); %d items '
-               'restored.', server.port, replay.table_size(client))
-  context.console.line(f'replay server on port {server.port}')
+               'restored.', server.port, restored)
+  context.console.line(f'replay server on port {server.port}; ' + (
+      f'table restored from its checkpoint: {restored} items.' if restored else
+      'table empty: sampling starts once the collectors have written '
+      f'{context.experiment.initial_collect_steps} random steps.'))
   try:
     while not context.stop.requested:
       time.sleep(POLL_SECS)

@@ -21,12 +21,48 @@ from train_eval import environments
 from train_eval import evaluation
 from train_eval import existing_run
 from train_eval import experience_writer
-from train_eval import gin_config
 from train_eval import learning
 from train_eval import replay
+from train_eval import train_loop
 from train_eval.jobs import context as context_lib
 
 ENV_STEP_METADATA_KEY = 'env_step'  # tf_agents' key for environment steps.
+
+
+class OneProcessLoop(train_loop.TrainLoop):
+  """Collects one iteration's steps in this process before each train step,
+  and evaluates every `eval_interval` steps."""
+
+  def __init__(self, context, trainer, collector, evaluator, eval_policy):
+    super().__init__(context, trainer)
+    self._collector = collector
+    self._evaluator = evaluator
+    self._eval_policy = eval_policy
+    self.results, self._evaluated_at = {}, None
+
+  def evaluate(self, step: int) -> None:
+    self.results = self._evaluator.evaluate(self._eval_policy, step)
+    self._evaluated_at = step
+    logging.info('%s', console_lib.eval_line(step, self.results))
+    self.context.console.evaluation(step, self.results)
+    self.trainer.report_evaluation(step, self.results)
+
+  def begin(self, step: int) -> None:
+    if self._evaluator and step == 0:
+      self.evaluate(step)
+
+  def collect(self) -> None:
+    self._collector.run()
+
+  def after_step(self, step: int) -> None:
+    if self._evaluator and step % self.experiment.eval_interval == 0:
+      self.evaluate(step)
+
+  def end(self, step: int) -> None:
+    self.trainer.close()
+    if (self._evaluator and self._evaluated_at != step and
+        not self.context.stop.requested):
+      self.evaluate(step)
 
 
 def run(context: context_lib.JobContext) -> Dict[str, Any]:
@@ -43,7 +79,8 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
   eval_env = (environments.create(environments.eval_seed(exp.seed))
               if exp.eval_interval else None)
   agent, train_step = agents.build(exp.agent_fn, collect_env)
-  existing_run.check_compatible(context.root_dir, agent, train_step)
+  existing_run.check_compatible(context.root_dir, agent, train_step,
+                                context.savers.overwrite_existing)
 
   server = replay.start_server(
       [replay.experience_table(context.replay)],
@@ -67,6 +104,10 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
         writer, train_step, exp.collect_steps_per_iteration,
         collection.summary_dir(context.root_dir), env_steps)
     context.started()
+    resuming = train_loop.resume_line(trainer.step, context,
+                                      replay.table_size(client))
+    if resuming:
+      context.console.line(resuming)
     collection.collect_randomly(
         collect_env, writer, train_step,
         exp.initial_collect_steps - replay.table_size(client))
@@ -76,43 +117,13 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
     tf_eval_policy = agents.eval_policy(agent, exp.eval_policy)
     logging.info('Evaluating %s every %d train steps.',
                  type(tf_eval_policy).__name__, exp.eval_interval)
-    eval_policy = py_tf_eager_policy.PyTFEagerPolicy(tf_eval_policy,
-                                                     use_tf_function=True)
-
-    def evaluate(step: int) -> Dict[str, float]:
-      results = evaluator.evaluate(eval_policy, step)
-      logging.info('%s', console_lib.eval_line(step, results))
-      context.console.evaluation(step, results)
-      trainer.report_evaluation(step, results)
-      return results
-
-    step = trainer.step
-    results, evaluated_at = {}, None
-    if evaluator and step == 0:
-      results, evaluated_at = evaluate(step), step
-    logging.info('Training from step %d to %d.', step, exp.num_iterations)
-    context.console.start(step)
-    config_written = False
-    while step < exp.num_iterations and not context.stop.requested:
-      collector.run()
-      loss = trainer.train()
-      step = trainer.step
-      if not config_written:
-        gin_config.write_operative_config(
-            context.root_dir, trainer.learner.train_summary_writer, step)
-        config_written = True
-      if evaluator and step % exp.eval_interval == 0:
-        results, evaluated_at = evaluate(step), step
-      if exp.log_interval and step % exp.log_interval == 0:
-        logging.info('step = %d: loss = %.4f', step, loss)
-      context.console.progress(step, loss)
-    context.console.finish()
-    trainer.save_now(checkpoint_replay=context.replay.checkpoint)
-    trainer.close()
+    loop = OneProcessLoop(
+        context, trainer, collector, evaluator,
+        py_tf_eager_policy.PyTFEagerPolicy(tf_eval_policy,
+                                           use_tf_function=True))
+    step = loop.run()
     replay.log_statistics(client)
-    if evaluator and evaluated_at != step and not context.stop.requested:
-      results = evaluate(step)
-    return {'train_step': step, 'eval': results,
+    return {'train_step': step, 'eval': loop.results,
             'checkpoints': learning.checkpointed_steps(context.root_dir)}
   finally:
     if trainer is not None:

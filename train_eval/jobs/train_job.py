@@ -14,9 +14,9 @@ from tf_agents.metrics import py_metric
 from train_eval import agents
 from train_eval import environments
 from train_eval import existing_run
-from train_eval import gin_config
 from train_eval import learning
 from train_eval import replay
+from train_eval import train_loop
 from train_eval import weights
 from train_eval.jobs import context as context_lib
 
@@ -44,6 +44,30 @@ class ReplayInserts(py_metric.PyMetric):
     return np.asarray(info.rate_limiter_info.insert_stats.completed, np.int64)
 
 
+class RemoteReplayLoop(train_loop.TrainLoop):
+  """Trains on what the collectors wrote; pushes the collect policy's weights."""
+
+  def __init__(self, context, trainer, client, publisher):
+    super().__init__(context, trainer)
+    self._client = client
+    self._publisher = publisher
+
+  def begin(self, step: int) -> None:
+    self._publisher.push()
+
+  def no_batch(self) -> None:
+    logging.info('No batch for %.0f s: waiting for experience (%d items in '
+                 'the table; training starts at %d).',
+                 SAMPLE_TIMEOUT_MS / 1000, replay.table_size(self._client),
+                 self.experiment.initial_collect_steps)
+
+  def after_step(self, step: int) -> None:
+    self._publisher(step)
+
+  def end(self, step: int) -> None:
+    self._publisher.push()  # Collectors stop once they see num_iterations.
+
+
 def run(context: context_lib.JobContext) -> Dict[str, Any]:
   """Trains until `num_iterations` (or a stop request), then saves.
 
@@ -59,7 +83,8 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
   env = environments.create()  # For its specs only.
   agent, train_step = agents.build(exp.agent_fn, env)
   env.close()
-  existing_run.check_compatible(context.root_dir, agent, train_step)
+  existing_run.check_compatible(context.root_dir, agent, train_step,
+                                context.savers.overwrite_existing)
 
   trainer = learning.Trainer(
       context.root_dir, agent, train_step,
@@ -70,33 +95,13 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
       {REPLAY_INSERTS_METADATA_KEY: ReplayInserts(client)})
   context.started()
   try:
+    resuming = train_loop.resume_line(trainer.step, context,
+                                      replay.table_size(client))
+    if resuming:
+      context.console.line(resuming)
     publisher = weights.Publisher(client, agent.collect_policy.variables(),
                                   train_step, exp.variable_push_interval)
-    step = trainer.step
-    publisher.push()
-    logging.info('Training from step %d to %d.', step, exp.num_iterations)
-    context.console.start(step)
-    config_written = False
-    while step < exp.num_iterations and not context.stop.requested:
-      loss = trainer.train()
-      if loss is None:
-        logging.info('No batch for %.0f s: waiting for experience (%d items in '
-                     'the table; training starts at %d).',
-                     SAMPLE_TIMEOUT_MS / 1000, replay.table_size(client),
-                     exp.initial_collect_steps)
-        continue
-      step = trainer.step
-      publisher(step)
-      if not config_written:
-        gin_config.write_operative_config(
-            context.root_dir, trainer.learner.train_summary_writer, step)
-        config_written = True
-      if exp.log_interval and step % exp.log_interval == 0:
-        logging.info('step = %d: loss = %.4f', step, loss)
-      context.console.progress(step, loss)
-    context.console.finish()
-    trainer.save_now(checkpoint_replay=context.replay.checkpoint)
-    publisher.push()  # Collectors stop once they see num_iterations.
+    step = RemoteReplayLoop(context, trainer, client, publisher).run()
   finally:
     trainer.close()
   return {'train_step': step, 'eval': {},

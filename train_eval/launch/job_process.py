@@ -17,6 +17,8 @@ from typing import Callable, List, Optional
 
 _PR_SET_PDEATHSIG = 1
 LAUNCHER_PID_VARIABLE = 'TRAIN_EVAL_LAUNCHER_PID'
+# A job's exit status when it refused its input: restarting it cannot help.
+USAGE_ERROR_STATUS = 2
 
 
 def die_with_launcher() -> None:
@@ -87,8 +89,8 @@ class JobProcess:
     try:
       self._process.wait(timeout=timeout_secs)
     except subprocess.TimeoutExpired:
-      self._on_line(self.name, f'did not stop within {timeout_secs:.0f} s; '
-                    'killing it.')
+      self._on_line('launcher', f'{self.name} did not stop within '
+                    f'{timeout_secs:.0f} s; killing it.')
       self._process.kill()
       self._process.wait()
     if self._reader:

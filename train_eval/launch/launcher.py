@@ -1,14 +1,17 @@
 """`--collectors=N`: checks the whole run once, then starts its jobs locally or on Ray."""
 
-from typing import List, Optional
+from typing import Optional
 
 from train_eval import agents
 from train_eval import console as console_lib
 from train_eval import environments
 from train_eval import errors
 from train_eval import existing_run
+from train_eval import invocation as invocation_lib
 from train_eval import learning
 from train_eval.jobs import context as context_lib
+from train_eval.jobs import table
+from train_eval.launch import ray_env
 
 
 def preflight(context: context_lib.JobContext) -> None:
@@ -24,28 +27,37 @@ def preflight(context: context_lib.JobContext) -> None:
   finally:
     env.close()
   learning.check_trigger_bindings(context.experiment.learner_triggers)
-  existing_run.check_compatible(context.root_dir, agent, train_step)
+  existing_run.check_compatible(context.root_dir, agent, train_step,
+                                context.savers.overwrite_existing)
 
 
-def run(context: context_lib.JobContext, launcher: str,
-        ray_address: Optional[str], child_flags: List[str],
-        capture: console_lib.Capture) -> int:
-  """Checks, then runs the jobs with `launcher` ('local' or 'ray'); returns the exit status."""
+def run(context: context_lib.JobContext,
+        invocation: invocation_lib.Invocation, launcher: str,
+        ray_address: Optional[str], capture: console_lib.Capture) -> int:
+  """Checks, then runs the jobs with `launcher` ('local' or 'ray'); returns the exit status.
+
+  Args:
+    context: the run's settings and the launcher's console.
+    invocation: the launcher's; each job's is derived from it.
+    launcher: 'local' or 'ray'.
+    ray_address: the Ray cluster to join; None starts a local Ray instance.
+    capture: the console capture (moved to root_dir/logs/launcher.log).
+  """
   preflight(context)
   capture.move_to(console_lib.log_path(context.root_dir, 'launcher'))
-  with_eval = bool(context.experiment.eval_interval)
+  jobs = table.instances(context.num_tasks,
+                         with_eval=bool(context.experiment.eval_interval))
   training_done = lambda: (learning.checkpointed_steps(context.root_dir) or
                            [-1])[-1] >= context.experiment.num_iterations
   if launcher == 'ray':
+    ray_env.prepare(local=not ray_address, colour=capture.terminal_out.isatty())
     try:
       from train_eval.launch import ray_cluster  # pylint: disable=g-import-not-at-top
     except ImportError as e:
       raise errors.UsageError(
           f'--launcher=ray needs Ray ({e}); install it with '
           "pip install 'gin-triggers[ray]'.") from e
-    return ray_cluster.run(context.num_tasks, with_eval, child_flags,
-                           training_done, ray_address, capture.terminal_out,
-                           capture.terminal_err)
+    return ray_cluster.run(jobs, invocation, training_done, ray_address,
+                           context.console, capture)
   from train_eval.launch import local  # pylint: disable=g-import-not-at-top
-  return local.run(context.num_tasks, with_eval, child_flags, training_done,
-                   capture.terminal_out, capture.terminal_err)
+  return local.run(jobs, invocation, training_done, context.console)

@@ -1,11 +1,15 @@
 """`--collectors=N` on this machine: the jobs as processes talking over loopback.
 
-Starts the replay job, the train job, N collect jobs and (with evaluations)
-the eval job; relays their console lines prefixed by job; restarts a
-collector or the evaluator that dies; and stops everything in order on
-Ctrl-C / SIGTERM or when training is done: collectors and evaluator first
-(so the replay table stops changing), then the learner, which saves the
-policy, Learner and replay checkpoints at one step, then the replay server.
+Starts the jobs of `table.instances` (the replay server, the learner, N
+collectors and, with evaluations, the evaluator); relays their console lines
+prefixed by job, the learner's progress as the launcher's own bar; restarts
+any job that dies (up to `table.MAX_RESTARTS` each: the replay server from
+its table checkpoint, the learner from its Learner checkpoint, the others
+reconnect); and stops everything in `stop_order` on Ctrl-C / SIGTERM or when
+training is done: collectors and evaluator first (so the replay table stops
+changing), then the learner, which saves the policy, Learner and replay
+checkpoints at one step, then the replay server. A job that does not stop
+within its `stop_timeout_secs` is killed, and the launcher says so.
 """
 
 import threading
@@ -14,93 +18,75 @@ from typing import Callable, Dict, List, Optional
 from absl import logging
 import portpicker
 
+from train_eval import console as console_lib
+from train_eval import invocation as invocation_lib
 from train_eval import stop_signals
+from train_eval.jobs import table
 from train_eval.launch import job_process
-
-MAX_RESTARTS = 10  # Per job, for the collectors and the evaluator.
-STOP_TIMEOUT_SECS = {'collect': 30, 'eval': 30, 'train': 180, 'replay': 60}
 
 
 class Relay:
-  """Prints each job's console lines as '[job] line'; the train job's bar stays live."""
+  """Prints each job's console lines as '[job] line' below the launcher's bar.
 
-  def __init__(self, out, err):
-    self._out, self._err = out, err
-    self._live = err.isatty()
+  The train job's progress lines drive the launcher's own progress bar.
+  """
+
+  def __init__(self, console: console_lib.Console):
+    self._console = console
     self._lock = threading.Lock()
-    self._bar = ''
+    self._started = False
 
   def __call__(self, job: str, line: str) -> None:
     if job == 'launcher':
       logging.info('%s', line)
     with self._lock:
-      if self._live and job == 'train' and line.startswith('train ['):
-        self._bar = line
-        self._err.write('\r' + line + '\x1b[K')
-        self._err.flush()
-        return
-      if self._bar:
-        self._err.write('\r\x1b[K')
-        self._err.flush()
-      self._out.write(f'[{job}] {line}\n')
-      self._out.flush()
-      if self._bar:
-        self._err.write(self._bar)
-        self._err.flush()
+      progress = console_lib.parse_bar(line) if job == 'train' else None
+      if progress:
+        if not self._started:  # The speed counts from the first step seen.
+          self._console.start(progress[0])
+          self._started = True
+        self._console.progress(*progress)
+      else:
+        self._console.line(f'[{job}] {line}')
 
   def finish(self) -> None:
     with self._lock:
-      if self._bar:
-        self._err.write('\n')
-        self._err.flush()
-        self._bar = ''
+      self._console.finish()
 
 
-def job_args(collectors: int, port: int, with_eval: bool
-             ) -> Dict[str, List[str]]:
-  """job name -> the flags that make a `train_eval` process that job."""
-  address = f'localhost:{port}'
-  jobs = {
-      'replay': ['--job=replay', f'--replay_port={port}'],
-      'train': ['--job=train', f'--replay_address={address}'],
-  }
-  for task in range(collectors):
-    jobs[f'collect-{task}'] = ['--job=collect', f'--task={task}',
-                               f'--collectors={collectors}',
-                               f'--replay_address={address}']
-  if with_eval:
-    jobs['eval'] = ['--job=eval']
-  return jobs
-
-
-def run(collectors: int, with_eval: bool, child_flags: List[str],
-        training_done: Callable[[], bool], out, err,
+def run(jobs: List[table.Instance], invocation: invocation_lib.Invocation,
+        training_done: Callable[[], bool], console: console_lib.Console,
         port: Optional[int] = None) -> int:
   """Runs the jobs until training ends or a stop request; returns the exit status.
 
   Args:
-    collectors: how many collect jobs.
-    with_eval: start the eval job.
-    child_flags: the flags every job gets (root_dir, gin files, bindings...).
+    jobs: what to start (`table.instances`).
+    invocation: the launcher's; each job's is derived from it.
     training_done: whether the run reached num_iterations (else a train job
       that ended well was stopped, and the others are stopped too).
-    out, err: the terminal.
+    console: the launcher's console.
     port: the replay server's port; a free one by default.
   """
   port = port or portpicker.pick_unused_port()
-  relay = Relay(out, err)
+  address = f'localhost:{port}'
+  collectors = sum(job.kind.per_task for job in jobs)
+  relay = Relay(console)
   env = job_process.child_env()
   processes = {
-      name: job_process.JobProcess(name, child_flags + args, relay, env)
-      for name, args in job_args(collectors, port, with_eval).items()}
-  relay('launcher', f'replay server on localhost:{port}; {collectors} '
+      job.name: job_process.JobProcess(
+          job.name, invocation.for_job(**table.job_fields(
+              job, collectors, address, port)).to_args(), relay, env)
+      for job in jobs}
+  with_eval = any(job.kind.needs_eval for job in jobs)
+  relay('launcher', f'replay server on {address}; {collectors} '
         f'collector(s){", an evaluator" if with_eval else ""}; logs in '
         'root_dir/logs/.')
   with stop_signals.StopRequest() as stop:
     for process in processes.values():
       process.start()
-    train_status = _watch(processes, relay, stop)
-  _shut_down(processes, relay,
+    train_status = _watch(processes, {job.name: job.kind for job in jobs},
+                          relay, stop)
+  _shut_down(jobs, processes, relay,
              stop.requested or train_status != 0 or not training_done())
   relay.finish()
   if train_status == 0:
@@ -108,56 +94,61 @@ def run(collectors: int, with_eval: bool, child_flags: List[str],
   return 0 if train_status == 0 else 1
 
 
-def _watch(processes: Dict[str, job_process.JobProcess], relay,
+def _watch(processes: Dict[str, job_process.JobProcess],
+           kinds: Dict[str, table.JobKind], relay,
            stop: stop_signals.StopRequest) -> Optional[int]:
-  """Restarts what may be restarted until the train job ends or a stop request.
+  """Restarts the jobs that die until the train job ends or a stop request.
 
   Returns:
     The train job's exit status; 0 after a stop request that it honoured.
   """
+  running = dict(processes)
   while True:
-    ended = job_process.wait_any(list(processes.values()),
+    ended = job_process.wait_any(list(running.values()),
                                  should_stop=lambda: stop.requested)
     if ended is None:  # Ctrl-C or SIGTERM: the shutdown saves.
       return 0
     status = ended.poll()
-    if ended.name == 'train':
-      if status != 0:
-        relay('launcher', f'the train job failed (exit {status}); stopping '
-              'the others. See root_dir/logs/train.log.')
-      return status
-    if ended.name == 'replay':
-      relay('launcher', f'the replay job ended (exit {status}); stopping.')
-      return 1
-    if status == 0:  # A collector or the evaluator finished its work.
-      processes.pop(ended.name)
+    kind = kinds[ended.name].name
+    if status == 0:
+      if kind == 'train':
+        return 0
+      if kind == 'replay':
+        relay('launcher', 'the replay job ended (asked to stop by someone '
+              'else); stopping.')
+        return 1
+      running.pop(ended.name)  # A collector or the evaluator is done.
       continue
-    if ended.restarts >= MAX_RESTARTS:
+    if status == job_process.USAGE_ERROR_STATUS:
+      relay('launcher', f'{ended.name} refused its input (exit {status}); '
+            f'stopping. See root_dir/logs/{ended.name}.log.')
+      return 1
+    if ended.restarts >= table.MAX_RESTARTS:
       relay('launcher', f'{ended.name} died {ended.restarts + 1} times; '
-            'stopping.')
+            f'stopping. See root_dir/logs/{ended.name}.log.')
       return 1
     ended.restarts += 1
     relay('launcher', f'{ended.name} exited with {status}; restarting it '
-          f'(restart {ended.restarts}).')
+          f'(restart {ended.restarts} of {table.MAX_RESTARTS}).')
     ended.start()
 
 
-def _shut_down(processes: Dict[str, job_process.JobProcess], relay,
+def _shut_down(jobs: List[table.Instance],
+               processes: Dict[str, job_process.JobProcess], relay,
                stopping: bool) -> None:
-  """Collectors and evaluator, then the learner, then the replay server."""
-  first = [p for name, p in processes.items() if name.startswith('collect')]
-  if stopping:
-    first += [p for name, p in processes.items() if name == 'eval']
-  else:  # Training finished: the evaluator ends after the last checkpoint.
-    evaluator = processes.get('eval')
-    if evaluator:
-      evaluator.wait(STOP_TIMEOUT_SECS['train'] * 10)
-  for process in first:
-    process.terminate()
-  for process in first:
-    process.wait(STOP_TIMEOUT_SECS[process.name.split('-')[0]])
-  for name in ('train', 'replay'):
-    process = processes[name]
-    status = process.stop(STOP_TIMEOUT_SECS[name])
-    if status not in (0, None):
-      relay('launcher', f'{name} stopped with exit status {status}.')
+  """Stops the jobs in `stop_order`; each group within its stop timeout.
+
+  When training finished, the evaluator first evaluates the last checkpoint
+  (within 10 learner stop timeouts).
+  """
+  if not stopping:
+    for job in jobs:
+      if job.kind.needs_eval:
+        processes[job.name].wait(table.KINDS['train'].stop_timeout_secs * 10)
+  for group in table.stop_groups(jobs):
+    for job in group:
+      processes[job.name].terminate()
+    for job in group:
+      status = processes[job.name].wait(job.kind.stop_timeout_secs)
+      if status not in (0, None) and job.kind.stop_order > 0:
+        relay('launcher', f'{job.name} stopped with exit status {status}.')

@@ -1,151 +1,132 @@
 """`--collectors=N --launcher=ray`: the same jobs as Ray actors across a Ray cluster.
 
-Each job runs inside its actor's process (`JobActor.run`), so Ray sees a
-collector die and restarts it (`max_restarts`), retrying its `run`. The
-replay actor picks a free port on its own node and the others are given that
-node's address: nothing is typed. Ray prefixes each actor's console lines
-with its name. root_dir must be on storage every node can reach.
+Each job runs inside its actor's process (`JobActor.run`, given the job's
+`Invocation`), so Ray sees any job die and restarts it (`max_restarts`),
+retrying its `run`: the replay server restores its table checkpoint, the
+learner its Learner checkpoint, the others reconnect. The replay actor picks
+a free port on its own node and the others are given that node's address:
+nothing is typed. Ray prefixes each actor's console lines with its name (in
+colour only on a terminal). A local Ray instance (no --ray_address) binds to
+loopback. root_dir must be on storage every node can reach.
 
   train_eval --gin_file=sac_minitaur.gin --root_dir=/shared/runs/m \
       --collectors=8 --launcher=ray --ray_address=auto
+
+Import only after `ray_env.prepare`.
 """
 
 import contextlib
 import os
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Callable, List, Optional
 
-import portpicker
+import ray
 
-os.environ.setdefault('RAY_DEDUP_LOGS', '0')  # Each job's lines, each time.
-import ray  # pylint: disable=g-import-not-at-top,wrong-import-position
-
+from train_eval import console as console_lib
+from train_eval import invocation as invocation_lib
 from train_eval import stop_signals
+from train_eval.jobs import table
+from train_eval.launch.ray_actor import JobActor
 
-MAX_RESTARTS = 10
 POLL_SECS = 0.5
-STOP_TIMEOUT_SECS = 180
 # Ray forwards the actors' output by tailing their log files; the last lines
 # (the replay job's table statistics) need a moment before ray.shutdown().
 LOG_FORWARD_SECS = 1.0
-# Logical CPUs each actor asks Ray for; the replay server mostly waits.
-NUM_CPUS = {'replay': 0, 'train': 1, 'collect': 1, 'eval': 1}
 
 
-@ray.remote(max_concurrency=2)
-class JobActor:
-  """One `train_eval` job, run in this actor's process; `stop` asks it to save and end."""
-
-  def __init__(self, name: str):
-    self._name = name
-    self._stop = stop_signals.StopRequest(expected=name == 'replay')
-
-  def __repr__(self) -> str:  # Ray's prefix for this actor's log lines.
-    return self._name
-
-  def free_address(self) -> str:
-    """'ip:port' with a port free on this actor's node."""
-    return f'{ray.util.get_node_ip_address()}:{portpicker.pick_unused_port()}'
-
-  def run(self, args: List[str]) -> int:
-    """Runs `train_eval <args>` here; returns its exit status."""
-    from train_eval import train_eval  # pylint: disable=g-import-not-at-top
-    return train_eval.run_in_process(args, self._stop)
-
-  def stop(self) -> None:
-    self._stop.request(reason='the Ray launcher')
-
-
-def _actor(name: str, restarts: int = 0):
+def _actor(job: table.Instance):
   return JobActor.options(
-      name=None, num_cpus=NUM_CPUS[name.split('-')[0]],
-      max_restarts=restarts, max_task_retries=-1 if restarts else 0
-  ).remote(name)
+      name=None, num_cpus=job.kind.num_cpus, max_restarts=table.MAX_RESTARTS,
+      max_task_retries=-1).remote(job.name, job.kind.expects_stop)
 
 
-def run(collectors: int, with_eval: bool, child_flags: List[str],
-        training_done: Callable[[], bool], ray_address: Optional[str], out,
-        err) -> int:
+def run(jobs: List[table.Instance], invocation: invocation_lib.Invocation,
+        training_done: Callable[[], bool], ray_address: Optional[str],
+        console: console_lib.Console, capture: console_lib.Capture) -> int:
   """Starts the jobs on Ray, waits for training to end (or Ctrl-C), stops them in order.
 
   Args: as `local.run`, and `ray_address`: the cluster to join (None: start a
-  local Ray instance).
+  local Ray instance on loopback); `capture`: the terminal.
   """
-  jobs_count = collectors + 2 + int(with_eval)
   if ray_address:
     ray.init(address=ray_address, log_to_driver=True)
   else:
-    ray.init(num_cpus=max(os.cpu_count() or 1, jobs_count),
+    ray.init(num_cpus=max(os.cpu_count() or 1, len(jobs)),
              include_dashboard=False, log_to_driver=True,
              object_store_memory=200 * 1024 * 1024)
-  say = lambda line: (out.write(f'[launcher] {line}\n'), out.flush())
+  say = lambda line: console.line(f'[launcher] {line}')
   # Ray prints the actors' lines on sys.stdout/stderr, which the capture
   # points at the log file: they belong on the terminal.
-  with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-    return _run_jobs(collectors, with_eval, child_flags, training_done, say)
+  with contextlib.redirect_stdout(capture.terminal_out), \
+       contextlib.redirect_stderr(capture.terminal_err):
+    try:
+      return _run_jobs(jobs, invocation, training_done, say)
+    finally:
+      ray.shutdown()
 
 
-def _run_jobs(collectors: int, with_eval: bool, child_flags: List[str],
+def _run_jobs(jobs: List[table.Instance],
+              invocation: invocation_lib.Invocation,
               training_done: Callable[[], bool], say) -> int:
-  try:
-    replay = _actor('replay')
-    address = ray.get(replay.free_address.remote())
-    port = address.rsplit(':', 1)[1]
-    actors: Dict[str, object] = {'replay': replay, 'train': _actor('train')}
-    args: Dict[str, List[str]] = {
-        'replay': ['--job=replay', f'--replay_port={port}'],
-        'train': ['--job=train', f'--replay_address={address}'],
-    }
-    for task in range(collectors):
-      name = f'collect-{task}'
-      actors[name] = _actor(name, MAX_RESTARTS)
-      args[name] = ['--job=collect', f'--task={task}',
-                    f'--collectors={collectors}', f'--replay_address={address}']
-    if with_eval:
-      actors['eval'] = _actor('eval', MAX_RESTARTS)
-      args['eval'] = ['--job=eval']
-    say(f'Ray: replay server at {address}; {collectors} collector(s)'
-        f'{", an evaluator" if with_eval else ""}.')
-    runs = {name: actor.run.remote(child_flags + args[name])
-            for name, actor in actors.items()}
-    with stop_signals.StopRequest() as stop:
-      status = _wait_for_train(runs, stop, say)
-    _shut_down(actors, runs,
-               stopping=stop.requested or status != 0 or not training_done())
-    time.sleep(LOG_FORWARD_SECS)
-    say('all jobs stopped.')
-    return 0 if status == 0 else 1
-  finally:
-    ray.shutdown()
+  actors = {job.name: _actor(job) for job in jobs}
+  server = next(job for job in jobs if job.kind.serves_replay)
+  address = ray.get(actors[server.name].free_address.remote())
+  port = int(address.rsplit(':', 1)[1])
+  collectors = sum(job.kind.per_task for job in jobs)
+  say(f'Ray: replay server at {address}; {collectors} collector(s)'
+      f'{", an evaluator" if any(j.kind.needs_eval for j in jobs) else ""}.')
+  runs = {job.name: actors[job.name].run.remote(invocation.for_job(
+      **table.job_fields(job, collectors, address, port))) for job in jobs}
+  with stop_signals.StopRequest() as stop:
+    status = _wait_for_train(runs, server.name, stop, say)
+  _shut_down(jobs, actors, runs, say,
+             stopping=stop.requested or status != 0 or not training_done())
+  time.sleep(LOG_FORWARD_SECS)
+  say('all jobs stopped.')
+  return 0 if status == 0 else 1
 
 
-def _wait_for_train(runs, stop, say) -> int:
-  """The train job's exit status; 0 if a stop request came first."""
+def _wait_for_train(runs, server: str, stop, say) -> int:
+  """The train job's exit status; 0 if a stop request came first.
+
+  A killed job's actor is restarted by Ray and its `run` retried, so its
+  result comes only once it ends for good.
+  """
   while not stop.requested:
     done, _ = ray.wait([runs['train']], timeout=POLL_SECS)
     if done:
-      status = ray.get(done[0])
+      try:
+        status = ray.get(done[0])
+      except ray.exceptions.RayError as e:  # Restarts used up.
+        say(f'the train job died ({type(e).__name__}); stopping the others.')
+        return 1
       if status != 0:
         say(f'the train job failed (exit {status}); stopping the others.')
       return status
-    finished, _ = ray.wait([runs['replay']], timeout=0)
+    finished, _ = ray.wait([runs[server]], timeout=0)
     if finished:
       say('the replay job ended; stopping.')
       return 1
   return 0
 
 
-def _shut_down(actors, runs, stopping: bool) -> None:
-  """Collectors and evaluator, then the learner, then the replay server."""
-  first = [name for name in actors if name.startswith('collect')]
-  if stopping:
-    first += [name for name in actors if name == 'eval']
-  elif 'eval' in runs:
-    ray.wait([runs['eval']], timeout=STOP_TIMEOUT_SECS * 10)
-  for group in (first, ['train'], ['replay']):
-    for name in group:
-      finished, _ = ray.wait([runs[name]], timeout=0)
+def _shut_down(jobs: List[table.Instance], actors, runs, say,
+               stopping: bool) -> None:
+  """Stops the jobs in `stop_order`; a group that overruns its timeout is killed."""
+  if not stopping:
+    evaluators = [runs[job.name] for job in jobs if job.kind.needs_eval]
+    if evaluators:
+      ray.wait(evaluators, num_returns=len(evaluators),
+               timeout=table.KINDS['train'].stop_timeout_secs * 10)
+  for group in table.stop_groups(jobs):
+    for job in group:
+      finished, _ = ray.wait([runs[job.name]], timeout=0)
       if not finished:
-        actors[name].stop.remote()
-    ray.wait([runs[name] for name in group], num_returns=len(group),
-             timeout=STOP_TIMEOUT_SECS)
+        actors[job.name].stop.remote()
+    timeout = max(job.kind.stop_timeout_secs for job in group)
+    _, late = ray.wait([runs[job.name] for job in group],
+                       num_returns=len(group), timeout=timeout)
+    for job in group:
+      if runs[job.name] in late:
+        say(f'{job.name} did not stop within {timeout:.0f} s; killing it.')
+        ray.kill(actors[job.name], no_restart=True)

@@ -1,0 +1,150 @@
+"""kill -9 of each job of a `--collectors=2` run on the local launcher: the run still finishes.
+
+One tiny run takes all four kills (each job kind once), so the suite pays for
+one run: the evaluator and a collector first (training goes on without
+them), then the replay server (restarts empty: the collectors refill it),
+then the learner (restarts from its Learner checkpoint). Every wait is for a
+line the launcher or a job writes.
+"""
+
+import os
+import re
+import signal
+import subprocess
+import time
+
+from absl.testing import absltest
+import tensorflow as tf
+from tf_agents.policies import policy_loader
+
+import triggers
+from tests import distributed_test
+from tests import subprocesses
+from tests import test_case
+from tests import train_eval_test
+
+PROGRESS = train_eval_test.PROGRESS
+NUM_ITERATIONS = 3000
+BINDINGS = [f'train_eval.num_iterations = {NUM_ITERATIONS}',
+            'train_eval.eval_interval = 500',
+            'train_eval.log_interval = 20',
+            'PolicySavedModelTrigger.interval = 100',
+            'Learner.checkpoint_interval = 100']
+# Wait limits, only so that a hung run fails instead of hanging the suite.
+WAIT_SECS = 600
+
+
+def job_process(root_dir, job_flag):
+  """The one live process of the job whose command line has `job_flag`."""
+  matches = [p for p in distributed_test.jobs_of(root_dir)
+             if job_flag in p.info["cmdline"]]
+  assert len(matches) == 1, (job_flag, [p.info['cmdline'] for p in matches])
+  return matches[0]
+
+
+def started_pids(root_dir, name):
+  """The pids of each start of job `name` ('collect-1'), from its own log."""
+  try:
+    log = train_eval_test.read_log(root_dir, name)
+  except FileNotFoundError:
+    return []
+  return [int(pid) for pid in
+          re.findall(rf'Job {name} starting \(pid (\d+)\)', log)]
+
+
+def last_step(text):
+  return max((int(m.group(1)) for m in PROGRESS.finditer(text)), default=0)
+
+
+class JobKillTest(test_case.TestCase):
+
+  def setUp(self):
+    super().setUp()
+    self.workdir = self.create_tempdir().full_path
+    self.root_dir = os.path.join(self.workdir, 'run')
+    self.out_path = os.path.join(self.workdir, 'out.txt')
+
+  def out(self):
+    with open(self.out_path) as f:
+      return f.read()
+
+  def wait_for(self, condition, what, process):
+    deadline = time.monotonic() + WAIT_SECS
+    while not condition(self.out()):
+      self.assertIsNone(process.poll(), f'{what}: the run ended\n'
+                        f'{self.out()[-4000:]}')
+      self.assertLess(time.monotonic(), deadline,
+                      f'{what}\n{self.out()[-4000:]}')
+      time.sleep(0.2)
+
+  def kill(self, job_flag, name, process):
+    before = self.out().count(f'{name} exited with -9; restarting')
+    job_process(self.root_dir, job_flag).send_signal(signal.SIGKILL)
+    self.wait_for(
+        lambda t: t.count(f'{name} exited with -9; restarting') > before,
+        f'the launcher restarts {name}', process)
+
+  def test_every_job_survives_kill_9_and_the_run_finishes(self):
+    with open(self.out_path, 'w') as log:
+      process = subprocess.Popen(
+          train_eval_test.command(self.root_dir, bindings=BINDINGS,
+                                  flags=['--collectors=2']),
+          cwd=self.workdir, env=subprocesses.python_env(), stdout=log,
+          stderr=subprocess.STDOUT, text=True)
+    self.addCleanup(lambda: process.poll() is None and process.kill())
+    self.wait_for(lambda t: last_step(t) >= 40, 'training reaches step 40',
+                  process)
+
+    with self.subTest('eval and a collector'):
+      self.kill('--job=eval', 'eval', process)
+      self.kill('--task=1', 'collect-1', process)
+      self.assertLess(last_step(self.out()), NUM_ITERATIONS,
+                      'the run was too fast for the kills to land')
+
+    with self.subTest('replay'):
+      self.kill('--job=replay', 'replay', process)
+      self.wait_for(lambda t: t.count('table empty: sampling starts once '
+                                      'the collectors have written') >= 2,
+                    'the restarted replay server says it is empty', process)
+      at_kill = last_step(self.out())
+      self.wait_for(lambda t: last_step(t) >= at_kill + 40,
+                    'training goes on after the replay restart', process)
+
+    with self.subTest('train'):
+      self.kill('--job=train', 'train', process)
+      self.wait_for(lambda t: '[train] Resuming from step' in t,
+                    'the learner resumes from its checkpoint', process)
+
+    self.assertEqual(process.wait(timeout=WAIT_SECS), 0, self.out()[-4000:])
+    out = self.out()
+    self.assertIn(f'[train] Finished at train step {NUM_ITERATIONS}.', out)
+    self.assertRegex(out, r'\[train\] Resuming from step \d+ of '
+                     rf'{NUM_ITERATIONS}, Learner checkpoint '
+                     r'train/checkpoints/ckpt-\d+; ')
+    self.assertIn('[launcher] all jobs stopped.', out)
+
+    self.assertTrue(distributed_test.restarted_collector_wrote(
+        self.root_dir, 1), 'the restarted collector wrote new data itself')
+
+    # The final step's policy and Learner checkpoints exist and load.
+    policies = os.path.join(self.root_dir, 'policies')
+    self.assertEqual(triggers.list_checkpoints(policies)[-1], NUM_ITERATIONS)
+    policy = policy_loader.load(
+        os.path.join(policies, 'greedy_policy'),
+        os.path.join(policies, 'checkpoints',
+                     f'policy_checkpoint_{NUM_ITERATIONS:010d}'))
+    self.assertIsNotNone(policy.action)
+    learner_checkpoint = tf.train.latest_checkpoint(
+        os.path.join(self.root_dir, 'train', 'checkpoints'))
+    self.assertTrue(learner_checkpoint.endswith(f'ckpt-{NUM_ITERATIONS}'))
+    reader = tf.train.load_checkpoint(learner_checkpoint)
+    self.assertEqual(int(reader.get_tensor(
+        'train_step/.ATTRIBUTES/VARIABLE_VALUE')), NUM_ITERATIONS)
+
+    # The evaluator came back and evaluated the final policy.
+    self.assertRegex(out, rf'\[eval\] step = {NUM_ITERATIONS}: AverageReturn')
+    self.assertEqual(distributed_test.jobs_of(self.root_dir), [])
+
+
+if __name__ == '__main__':
+  absltest.main()
