@@ -261,7 +261,8 @@ class BadInputTest(test_case.TestCase, parameterized.TestCase):
     cls.finished_run = os.path.join(cls.workdir, 'finished')
     train_eval_test.make_run(cls.finished_run, cls.workdir,
                              bindings=['train_eval.num_iterations = 20',
-                                       'train_eval.eval_interval = 0'])
+                                       'train_eval.eval_interval = 0',
+                                       'PolicySavedModelTrigger.best_metric = None'])
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
       cls.results = dict(zip(CASES, pool.map(cls._run_case, CASES)))
 
@@ -334,7 +335,8 @@ class BadInputTest(test_case.TestCase, parameterized.TestCase):
     child = subprocess.Popen(
         train_eval_test.command(
             root_dir, bindings=['train_eval.num_iterations = 100000',
-                                'train_eval.eval_interval = 0']),
+                                'train_eval.eval_interval = 0',
+                                'PolicySavedModelTrigger.best_metric = None']),
         cwd=mount_point, env=subprocesses.python_env(), stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True)
     self.addCleanup(child.kill)
