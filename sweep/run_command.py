@@ -20,6 +20,8 @@ from sweep import table as table_lib
 from sweep import validation
 from train_eval import console
 from train_eval import errors
+from train_eval import configure as configure_lib
+from train_eval import job_runner
 from train_eval import main as train_eval_main
 from train_eval import stop_signals
 from train_eval import threads
@@ -129,10 +131,10 @@ def main(argv: List[str], capture: console.Capture) -> int:
       parameters = [g.parameter for g in grids]
     wanted = manifest.describe(run_flags, parameters, _SEARCH.value)
     manifest.check(root_dir, wanted)
-    train_eval_main.check_root_dir(root_dir)
+    configure_lib.check_root_dir(root_dir)
     launcher = make_launcher()
   except errors.UsageError as e:
-    message = ' '.join(train_eval_main.GIN_CONTEXT.sub('', str(e)).splitlines())
+    message = ' '.join(job_runner.GIN_CONTEXT.sub('', str(e)).splitlines())
     err.write(f'sweep run: error: {message}\n')
     return 2
   manifest.write(root_dir, wanted)

@@ -1,7 +1,7 @@
 """Checks every run of a sweep before any starts, with train_eval's own checks.
 
 Each grid point is configured exactly as its `train_eval` run will be
-(`train_eval.main.configure`: flags -> bindings -> strict gin parse -> range
+(`train_eval.configure.configure`: flags -> bindings -> strict gin parse -> range
 checks), in this process, writing nothing.
 """
 
@@ -14,6 +14,7 @@ import triggers
 from sweep import grid as grid_lib
 from train_eval import errors
 from train_eval import experiment as experiment_lib
+from train_eval import configure as configure_lib
 from train_eval import main as train_eval_main
 
 FLAGS = flags.FLAGS
@@ -69,7 +70,9 @@ def check(runs: Sequence[grid_lib.Run], user_bindings: Sequence[str]
       FLAGS.gin_bindings = [*user_bindings, *run.all_bindings()]
       gin.clear_config()
       try:
-        settings[run.point] = train_eval_main.configure().experiment
+        train_eval_main.check_job_flags()
+        settings[run.point] = configure_lib.configure(
+            train_eval_main.invocation()).experiment
       except (errors.UsageError, triggers.BadArgument) as e:
         message = str(e)
         for binding in run.bindings:  # Name the grid, not --gin_bindings.

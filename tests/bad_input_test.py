@@ -211,9 +211,12 @@ CASES = {
         NOTE_ONLY, None, [], ['--collectors=10000'],
         r'--collectors=10000: this machine can run at most \d+ collectors'),
     'ray_launcher_without_ray': (
+        NOTE_ONLY, None, [], ['--collectors=2', '--launcher=ray'],
+        r"--launcher=ray needs Ray \(No module named 'ray'\)"),
+    'malformed_ray_address': (
         NOTE_ONLY, None, [],
         ['--collectors=2', '--launcher=ray', '--ray_address=nowhere'],
-        r"--launcher=ray needs Ray \(No module named 'ray'\)"),
+        r'--ray_address=nowhere: expected auto, HOST:PORT'),
     'changed_agent': (PENDULUM_RUN, None, ['sac_agent.actor_fc_layers = (8,)'],
                       [], r'holds a run of another agent: its Learner '
                       r'checkpoint train/checkpoints/ckpt-\d+ does not fit.*'

@@ -10,7 +10,6 @@ change it, e.g.
 """
 
 import errno
-import importlib
 import math
 import numbers
 import os
@@ -216,13 +215,6 @@ def launch_flags(job: str, collectors: Optional[int], launcher: str,
           f'--collectors={collectors}: this machine can run at most {limit} '
           f'collectors beside the replay, train and eval jobs ({reason}); '
           'use fewer, or --launcher=ray to spread them over a cluster.')
-  if launcher == 'ray':
-    try:
-      importlib.import_module('ray')
-    except ImportError as e:
-      raise errors.MissingPackageError(
-          f'--launcher=ray needs Ray ({e}); install it with pip install '
-          "'gin-triggers[ray]', or use --launcher=local.") from e
   if ray_address is not None and ray_address != 'auto':
     if not _HOST_PORT.match(ray_address):
       raise errors.BadValueError(

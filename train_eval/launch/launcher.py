@@ -43,21 +43,31 @@ def run(context: context_lib.JobContext,
     ray_address: the Ray cluster to join; None starts a local Ray instance.
     capture: the console capture (moved to root_dir/logs/launcher.log).
   """
+  ray_cluster = _ray_cluster(ray_address, capture) if launcher == 'ray' else None
   preflight(context)
   capture.move_to(console_lib.log_path(context.root_dir, 'launcher'))
   jobs = table.instances(context.num_tasks,
                          with_eval=bool(context.experiment.eval_interval))
   training_done = lambda: (learning.checkpointed_steps(context.root_dir) or
                            [-1])[-1] >= context.experiment.num_iterations
-  if launcher == 'ray':
-    ray_env.prepare(local=not ray_address, colour=capture.terminal_out.isatty())
-    try:
-      from train_eval.launch import ray_cluster  # pylint: disable=g-import-not-at-top
-    except ImportError as e:
-      raise errors.UsageError(
-          f'--launcher=ray needs Ray ({e}); install it with '
-          "pip install 'gin-triggers[ray]'.") from e
+  if ray_cluster is not None:
     return ray_cluster.run(jobs, invocation, training_done, ray_address,
                            context.console, capture)
   from train_eval.launch import local  # pylint: disable=g-import-not-at-top
   return local.run(jobs, invocation, training_done, context.console)
+
+
+def _ray_cluster(ray_address: Optional[str], capture: console_lib.Capture):
+  """The Ray launcher module, Ray's environment set first (Ray reads it at import).
+
+  Raises:
+    errors.MissingPackageError: Ray cannot be imported; nothing written yet.
+  """
+  ray_env.prepare(local=not ray_address, colour=capture.terminal_out.isatty())
+  try:
+    from train_eval.launch import ray_cluster  # pylint: disable=g-import-not-at-top
+  except ImportError as e:
+    raise errors.MissingPackageError(
+        f'--launcher=ray needs Ray ({e}); install it with '
+        "pip install -e '.[ray]' in this clone, or use --launcher=local.") from e
+  return ray_cluster
