@@ -11,7 +11,9 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from train_eval.jobs import collect_job
 from train_eval.jobs import context as context_lib
+from train_eval import agents
 from train_eval.jobs import eval_job
+from train_eval.jobs import on_policy
 from train_eval.jobs import replay_job
 from train_eval.jobs import single_process
 from train_eval.jobs import train_job
@@ -52,9 +54,16 @@ class JobKind:
   expects_stop: bool = False
 
 
+def run_all(context: context_lib.JobContext) -> Dict[str, Any]:
+  """`--job=all`: the on-policy loop for an on-policy agent, else the off-policy one."""
+  loop = (on_policy.run if agents.is_on_policy(context.experiment.agent_fn)
+          else single_process.run)
+  return loop(context)
+
+
 # Thread defaults: benchmarks/results/actor_learner.md (see threads.py).
 KINDS: Dict[str, JobKind] = {kind.name: kind for kind in (
-    JobKind('all', single_process.run, launched=False),
+    JobKind('all', run_all, launched=False),
     JobKind('replay', replay_job.run, serves_replay=True, stop_order=2,
             stop_timeout_secs=60, num_cpus=0, expects_stop=True),
     JobKind('train', train_job.run, uses_replay=True, stop_order=1,
