@@ -1,9 +1,15 @@
 """On-policy training: each batch is trained on once, by the weights that collected it.
 
 The no-stale-data rule of `OnPolicyBatch`, alone and through a real Learner
-(REINFORCE on CartPole), and `--collectors` with an on-policy agent refused
+(REINFORCE on CartPole); a run of the binary stopped by SIGTERM saves
+and resumes; and `--collectors` with an on-policy agent refused
 in one line (separate jobs are not supported for on-policy agents yet).
 """
+
+import os
+import signal
+import subprocess
+import time
 
 from absl.testing import absltest
 import gin
@@ -11,7 +17,9 @@ import numpy as np
 import tensorflow as tf
 from tf_agents.policies import py_tf_eager_policy
 
+from tests import subprocesses
 from tests import test_case
+from tests import train_eval_test
 from train_eval import agents
 from train_eval import collection
 from train_eval import environments
@@ -94,6 +102,75 @@ class OnPolicyBatchTest(test_case.TestCase):
                                 'weights of train step 0, not 1'):
       trainer.train()
     self.assertEqual(trainer.step, 1)
+
+
+TINY_REINFORCE = ['train_eval.eval_interval = 0',
+                  'reinforce_agent.actor_fc_layers = (8,)',
+                  'train_eval.collect_episodes_per_iteration = 1']
+
+
+class OnPolicyBinaryTest(test_case.TestCase):
+
+  def test_sigterm_saves_at_one_step_then_restart_continues(self):
+    workdir = self.create_tempdir().full_path
+    root_dir = os.path.join(workdir, 'run')
+    err_path = os.path.join(workdir, 'stderr.txt')
+    with open(err_path, 'w') as err:
+      process = subprocess.Popen(
+          train_eval_test.command(
+              root_dir, ['reinforce_cartpole.gin'],
+              TINY_REINFORCE + ['train_eval.num_iterations = 100000']),
+          cwd=workdir, env=subprocesses.python_env(),
+          stdout=subprocess.PIPE, stderr=err, text=True)
+      deadline = time.monotonic() + 300
+      while not [m for m in train_eval_test.PROGRESS.finditer(
+          open(err_path).read()) if int(m.group(1)) >= 3]:
+        self.assertIsNone(process.poll(), open(err_path).read()[-3000:])
+        self.assertLess(time.monotonic(), deadline)
+        time.sleep(0.2)
+      process.send_signal(signal.SIGTERM)
+      stdout, _ = process.communicate(timeout=300)
+    stderr = open(err_path).read()
+    self.assertEqual(process.returncode, 0, stderr[-3000:])
+    self.assertIn('Stop requested by SIGTERM', stderr)
+    stopped_at = int(stdout.split('Finished at train step ')[1].split('.')[0])
+    policies = os.path.join(root_dir, 'policies')
+    self.assertEqual(learning.checkpointed_steps(root_dir)[-1], stopped_at)
+    self.assertTrue(os.path.exists(os.path.join(
+        root_dir, 'train', 'checkpoints', f'ckpt-{stopped_at}.index')))
+
+    resumed = subprocess.run(
+        train_eval_test.command(
+            root_dir, ['reinforce_cartpole.gin'],
+            TINY_REINFORCE + [f'train_eval.num_iterations = {stopped_at + 2}']),
+        cwd=workdir, env=subprocesses.python_env(), capture_output=True,
+        text=True, timeout=600)
+    self.assertEqual(resumed.returncode, 0, resumed.stderr[-3000:])
+    self.assertIn(f'Resuming from step {stopped_at} of {stopped_at + 2}',
+                  resumed.stdout)
+    self.assertIn(f'Finished at train step {stopped_at + 2}.', resumed.stdout)
+    self.assertEqual(learning.checkpointed_steps(root_dir)[-1],
+                     stopped_at + 2)
+    self.assertTrue(os.path.isdir(os.path.join(policies, 'greedy_policy')))
+
+
+class OnPolicySeparateJobsTest(test_case.TestCase):
+
+  def test_collectors_with_an_on_policy_agent_is_one_line(self):
+    workdir = self.create_tempdir().full_path
+    root_dir = os.path.join(workdir, 'run')
+    result = subprocess.run(
+        train_eval_test.command(
+            root_dir, ['reinforce_cartpole.gin'], (), ['--collectors=2']),
+        cwd=workdir, env=subprocesses.python_env(), capture_output=True,
+        text=True, timeout=600)
+    self.assertEqual(result.returncode, 2, result.stderr[-3000:])
+    last = result.stderr.rstrip().splitlines()[-1]
+    self.assertRegex(
+        last, r'^train_eval: error: --collectors=2 with the on-policy '
+        r'reinforce_agent is not supported yet')
+    self.assertNotIn('Traceback', result.stdout + result.stderr)
+    self.assertFalse(os.path.exists(root_dir))
 
 
 if __name__ == '__main__':

@@ -6,6 +6,7 @@ Writes nothing: everything here runs before a job or launcher touches root_dir.
 import os
 import tempfile
 
+from train_eval import agents
 from train_eval import errors
 from train_eval import experiment as experiment_lib
 from train_eval import gin_config
@@ -33,12 +34,31 @@ def configure(invocation: invocation_lib.Invocation) -> context_lib.JobContext:
     replay_settings = replay.load_settings(experiment.initial_collect_steps)
     savers = saver_settings()
     check_saver_settings(savers, experiment)
+    check_on_policy_jobs(experiment, invocation)
   return context_lib.JobContext(
       experiment=experiment, replay=replay_settings,
       root_dir=invocation.root_dir, stop=None, console=None, savers=savers,
       replay_address=invocation.replay_address,
       replay_port=invocation.replay_port, task=invocation.task,
       num_tasks=invocation.collectors or 1)
+
+
+def check_on_policy_jobs(experiment: experiment_lib.Experiment,
+                         invocation: invocation_lib.Invocation) -> None:
+  """On-policy agents run in one process only (for now).
+
+  Raises:
+    errors.BadValueError: --collectors or a --job other than all with one.
+  """
+  if not agents.is_on_policy(experiment.agent_fn):
+    return
+  name = getattr(experiment.agent_fn, '__name__', 'agent_fn')
+  if invocation.collectors is not None or invocation.job != 'all':
+    given = (f'--collectors={invocation.collectors}'
+             if invocation.collectors is not None else f'--job={invocation.job}')
+    raise errors.BadValueError(
+        f'{given} with the on-policy {name} is not supported yet: on-policy '
+        'agents train in one process; drop --collectors and --job.')
 
 
 def require_gin_files(gin_files) -> None:
