@@ -2,8 +2,10 @@
 
 The no-stale-data rule of `OnPolicyBatch`, alone and through a real Learner
 (REINFORCE on CartPole); a run of the binary stopped by SIGTERM saves
-and resumes; and `--collectors` with an on-policy agent refused
-in one line (separate jobs are not supported for on-policy agents yet).
+and resumes; with separate jobs, the learner gathers only sequences its
+current weights collected (the tiny run with `--collectors=2` is in
+agent_configs_test), and more collectors than an iteration has episodes is
+refused in one line.
 """
 
 import os
@@ -14,6 +16,7 @@ import time
 from absl.testing import absltest
 import gin
 import numpy as np
+import reverb
 import tensorflow as tf
 from tf_agents.policies import py_tf_eager_policy
 
@@ -25,6 +28,8 @@ from train_eval import collection
 from train_eval import environments
 from train_eval import learning
 from train_eval import on_policy_batch
+from train_eval import on_policy_replay
+from train_eval import replay
 
 StaleBatchError = on_policy_batch.StaleBatchError
 CARTPOLE_REINFORCE = """
@@ -154,21 +159,43 @@ class OnPolicyBinaryTest(test_case.TestCase):
     self.assertTrue(os.path.isdir(os.path.join(policies, 'greedy_policy')))
 
 
-class OnPolicySeparateJobsTest(test_case.TestCase):
+class SeparateJobsTest(test_case.TestCase):
 
-  def test_collectors_with_an_on_policy_agent_is_one_line(self):
+  def test_the_learner_gathers_only_sequences_of_its_own_version(self):
+    server = replay.start_server([on_policy_replay.batches_table()])
+    self.addCleanup(server.stop)
+    client = reverb.Client(f'{replay.LOCALHOST}:{server.port}')
+    spec = {'x': tf.TensorSpec((), tf.int32)}
+    sequence = lambda value: {'x': np.full((3,), value, np.int32)}
+    # A collector still on step 4's weights, then two on step 5's.
+    on_policy_replay.put(client, 4, sequence(4))
+    on_policy_replay.put(client, 5, sequence(5))
+    on_policy_replay.put(client, 5, sequence(50))
+    fresh, dropped = on_policy_replay.gather(client, spec, 5, 2, lambda: False)
+    self.assertEqual(dropped, 1)
+    self.assertEqual([s['x'].tolist() for s in fresh], [[5] * 3, [50] * 3])
+    self.assertEqual(replay.table_size(client, on_policy_replay.BATCHES_TABLE),
+                     0, 'each sequence is read once')
+    # Nothing of step 6's weights yet: a stop request ends the wait.
+    on_policy_replay.put(client, 5, sequence(5))
+    fresh, dropped = on_policy_replay.gather(client, spec, 6, 1, lambda: True)
+    self.assertIsNone(fresh)
+    self.assertEqual(dropped, 1)
+
+  def test_more_collectors_than_episodes_is_one_line(self):
     workdir = self.create_tempdir().full_path
     root_dir = os.path.join(workdir, 'run')
     result = subprocess.run(
         train_eval_test.command(
-            root_dir, ['reinforce_cartpole.gin'], (), ['--collectors=2']),
+            root_dir, ['reinforce_cartpole.gin'], (), ['--collectors=3']),
         cwd=workdir, env=subprocesses.python_env(), capture_output=True,
         text=True, timeout=600)
     self.assertEqual(result.returncode, 2, result.stderr[-3000:])
     last = result.stderr.rstrip().splitlines()[-1]
     self.assertRegex(
-        last, r'^train_eval: error: --collectors=2 with the on-policy '
-        r'reinforce_agent is not supported yet')
+        last, r'^train_eval: error: --collectors=3 with '
+        r'train_eval\.collect_episodes_per_iteration = 2: .* use at most 2 '
+        r'collectors')
     self.assertNotIn('Traceback', result.stdout + result.stderr)
     self.assertFalse(os.path.exists(root_dir))
 

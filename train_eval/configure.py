@@ -45,20 +45,23 @@ def configure(invocation: invocation_lib.Invocation) -> context_lib.JobContext:
 
 def check_on_policy_jobs(experiment: experiment_lib.Experiment,
                          invocation: invocation_lib.Invocation) -> None:
-  """On-policy agents run in one process only (for now).
+  """Every collector of an on-policy run gets at least one episode or step.
 
   Raises:
-    errors.BadValueError: --collectors or a --job other than all with one.
+    errors.BadValueError: more collectors than the iteration's episodes.
   """
-  if not agents.is_on_policy(experiment.agent_fn):
+  collectors = invocation.collectors
+  if not agents.is_on_policy(experiment.agent_fn) or not collectors:
     return
-  name = getattr(experiment.agent_fn, '__name__', 'agent_fn')
-  if invocation.collectors is not None or invocation.job != 'all':
-    given = (f'--collectors={invocation.collectors}'
-             if invocation.collectors is not None else f'--job={invocation.job}')
+  episodes = experiment.collect_episodes_per_iteration
+  name, total = (('collect_episodes_per_iteration', episodes) if episodes else
+                 ('collect_steps_per_iteration',
+                  experiment.collect_steps_per_iteration))
+  if collectors > total:
     raise errors.BadValueError(
-        f'{given} with the on-policy {name} is not supported yet: on-policy '
-        'agents train in one process; drop --collectors and --job.')
+        f'--collectors={collectors} with train_eval.{name} = {total}: each '
+        'collector of an on-policy run collects a share of every iteration; '
+        f'use at most {total} collectors or raise {name}.')
 
 
 def require_gin_files(gin_files) -> None:

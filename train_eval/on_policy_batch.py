@@ -41,13 +41,23 @@ class OnPolicyBatch:
 
   `open(version)` starts a batch collected by the weights of train step
   `version`; the Actor then calls the batch once per environment step;
-  `take(version)` returns it as one [1, T] trajectory and empties it.
+  `take(version)` returns it as one [1, T] trajectory and empties it. A
+  learner fed by separate collectors adds their sequences with `add_sequence`.
   """
 
-  def __init__(self, data_spec):
-    """Args: data_spec: the agent's `collect_data_spec` (one step, no batch)."""
+  def __init__(self, data_spec, side_by_side: bool = False):
+    """Creates an empty batch.
+
+    Args:
+      data_spec: the agent's `collect_data_spec` (one step, no batch).
+      side_by_side: `take` stacks the sequences added with `add_sequence`
+        as rows, [N, T] (equal lengths: fixed-length collection from N
+        collectors); False (default) joins everything along time, [1, T]
+        (steps of one environment, or whole episodes).
+    """
     self._data_spec = plain(data_spec)
-    self._steps: List[trajectory_lib.Trajectory] = []
+    self._side_by_side = side_by_side
+    self._steps: List[Any] = []  # Pieces of [T, ...] arrays.
     self.version: Optional[int] = None
 
   def open(self, version: int) -> None:
@@ -58,7 +68,7 @@ class OnPolicyBatch:
     """
     if self._steps:
       raise StaleBatchError(
-          f'{len(self._steps)} steps collected at train step {self.version} '
+          f'{len(self)} steps collected at train step {self.version} '
           'were never trained on; an on-policy batch is trained on once, by '
           'the train step that collected it.')
     self.version = version
@@ -67,10 +77,18 @@ class OnPolicyBatch:
     if self.version is None:
       raise StaleBatchError('experience came in with no batch open; call '
                             'open(train_step) before collecting.')
-    self._steps.append(trajectory)
+    self._steps.append(tf.nest.map_structure(
+        lambda x: np.asarray(x)[np.newaxis], trajectory))
+
+  def add_sequence(self, sequence: Any) -> None:
+    """Adds a collector's whole sequence ([T, ...] arrays) to the open batch."""
+    if self.version is None:
+      raise StaleBatchError('a sequence came in with no batch open.')
+    self._steps.append(sequence)
 
   def __len__(self) -> int:
-    return len(self._steps)
+    """Environment steps in the open batch."""
+    return sum(len(tf.nest.flatten(piece)[0]) for piece in self._steps)
 
   def take(self, version: int) -> trajectory_lib.Trajectory:
     """The open batch as one [1, T] trajectory, for train step `version`; empties it.
@@ -88,8 +106,11 @@ class OnPolicyBatch:
           f'the batch was collected by the weights of train step '
           f'{self.version}, not {version}: on-policy training never trains on '
           'stale data.')
-    steps, self._steps, self.version = self._steps, [], None
-    return tf.nest.map_structure(lambda *xs: np.stack(xs)[np.newaxis], *steps)
+    pieces, self._steps, self.version = self._steps, [], None
+    if self._side_by_side:
+      return tf.nest.map_structure(lambda *xs: np.stack(xs), *pieces)
+    return tf.nest.map_structure(
+        lambda *xs: np.concatenate(xs)[np.newaxis], *pieces)
 
   def dataset(self, train_step: tf.Variable) -> tf.data.Dataset:
     """Endless (batch, sample_info) elements, each `take(train_step)`: a Learner's input.
@@ -97,7 +118,8 @@ class OnPolicyBatch:
     Each element is read when the Learner asks for it, never ahead, so it is
     the batch collected for the train step now.
     """
-    spec = tensor_spec.add_outer_dims_nest(self._data_spec, (1, None))
+    spec = tensor_spec.add_outer_dims_nest(
+        self._data_spec, (None if self._side_by_side else 1, None))
 
     def batches() -> Iterator[Tuple[Any, int]]:
       while True:
