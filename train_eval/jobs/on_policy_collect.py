@@ -17,10 +17,8 @@ from tf_agents.policies import py_tf_eager_policy
 
 import triggers
 from train_eval import collection
-from train_eval import environments
 from train_eval import on_policy_batch
 from train_eval import on_policy_replay
-from train_eval import replay
 from train_eval import waiting
 from train_eval import weights
 from train_eval.jobs import collect_job
@@ -37,15 +35,10 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
   """
   exp, task = context.experiment, context.task
   stopped = lambda: context.stop.requested
-  client = replay.wait_for_server(context.replay_address, stopped,
-                                  context.console.line)
-  if client is None:
+  connected = collect_job.connect(context)
+  if connected is None:
     return {'sequences': 0, 'weights_version': None}
-  seed = environments.collector_seed(exp.seed, task)
-  if seed is not None:
-    tf.keras.utils.set_random_seed(seed)
-  env = environments.create(seed)
-  context.started()
+  client, env = connected
   try:
     policy_dir = collect_job.collect_policy_dir(context.root_dir)
     specs_file = os.path.join(policy_dir,

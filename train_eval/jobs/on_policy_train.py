@@ -8,9 +8,6 @@ them.
 
 from typing import Any, Dict, Optional
 
-from train_eval import agents
-from train_eval import environments
-from train_eval import existing_run
 from train_eval import learning
 from train_eval import on_policy_batch
 from train_eval import on_policy_replay
@@ -18,6 +15,7 @@ from train_eval import replay
 from train_eval import train_loop
 from train_eval import weights
 from train_eval.jobs import context as context_lib
+from train_eval.jobs import train_job
 
 
 class RemoteOnPolicyLoop(train_loop.TrainLoop):
@@ -71,16 +69,10 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
     {'train_step', 'eval': {}, 'checkpoints', 'dropped': stale sequences}.
   """
   exp = context.experiment
-  client = replay.wait_for_server(context.replay_address,
-                                  lambda: context.stop.requested,
-                                  context.console.line)
-  if client is None:
+  connected = train_job.connect_and_build(context)
+  if connected is None:
     return {'train_step': None, 'eval': {}, 'checkpoints': []}
-  env = environments.create()  # For its specs only.
-  agent, train_step = agents.build(exp.agent_fn, env)
-  env.close()
-  existing_run.check_compatible(context.root_dir, agent, train_step,
-                                context.savers.overwrite_existing)
+  client, agent, train_step = connected
   data_spec = on_policy_batch.plain(agent.collect_data_spec)
   batch = on_policy_batch.OnPolicyBatch(
       data_spec, side_by_side=not exp.collect_episodes_per_iteration)
