@@ -24,13 +24,15 @@ test-long: $(INSTALLED)
 	$(PY) -m pytest -q tests --override-ini='addopts=-p no:cacheprovider' -k long_test
 
 # The main job: SAC on Pendulum-v1 (sac_pendulum.gin), into a new runs/ dir,
-# then what to run next on it. RUN_FLAGS: more train_eval flags (the README
+# keeping the best evaluation's greedy policy (policies/best_policy/), then
+# what to run next on it. RUN_FLAGS: more train_eval flags (the README
 # test passes a tiny budget).
 ifndef RUN_DIR
 RUN_DIR := runs/sac_pendulum-$(shell date +%Y%m%d-%H%M%S)
 endif
 run: $(INSTALLED)
-	$(VENV)/bin/train_eval --gin_file=sac_pendulum.gin --root_dir=$(RUN_DIR) $(RUN_FLAGS)
+	$(VENV)/bin/train_eval --gin_file=sac_pendulum.gin --root_dir=$(RUN_DIR) \
+	    --best_metric=AverageReturn $(RUN_FLAGS)
 	@echo "Next (or 'source $(VENV)/bin/activate' and leave out '$(VENV)/bin/'):"
 	@echo "  $(VENV)/bin/policies list     --root_dir=$(RUN_DIR)"
 	@echo "  $(VENV)/bin/policies evaluate --root_dir=$(RUN_DIR) --checkpoint=best"

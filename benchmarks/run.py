@@ -73,6 +73,16 @@ def async_saving_headline(path: str) -> str:
   return '; '.join(parts)
 
 
+def durable_saving_headline(path: str) -> str:
+  """Synchronous save with fsync ÷ without, against its target, and the load."""
+  data = json.loads(read(path))
+  load = data['machine']['load_average_at_start'][0]
+  return (f'synchronous save with fsync ÷ without {data["save_ratio"]:.2f}x '
+          f'(<= {data["target_ratio"]:g}: '
+          f'{"yes" if data["save_ratio"] <= data["target_ratio"] else "no"}; '
+          f'load average {load:.1f} on {data["machine"]["cores"]} cores)')
+
+
 def replay_throughput_headline(path: str) -> str:
   """Train steps/s of each dataset, in-process Reverb server."""
   rows = markdown_table(read(path), 'dataset')
@@ -119,6 +129,8 @@ BENCHMARKS = (
     Benchmark('async_saving', 'async_saving.md', 'async_saving.md',
               'time an async save blocks the loop, saves lost',
               async_saving_headline),
+    Benchmark('durable_saving', 'durable_saving.json', 'durable_saving.md',
+              'what fsync costs a policy save', durable_saving_headline),
     Benchmark('replay_throughput', 'replay_throughput.md',
               'replay_throughput.md',
               'learner sampling from Reverb, weight transfer',

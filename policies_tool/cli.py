@@ -98,6 +98,8 @@ def run(subcommand: str, out: TextIO = sys.stdout,
   if subcommand == 'list':
     print(listing.format_table(listing.list_policies(_one_root_dir())),
           file=out)
+    for line in listing.invalid_entries(_one_root_dir()):
+      print(line, file=err)
   elif subcommand == 'evaluate':
     result = evaluation.evaluate(_one_root_dir(), _CHECKPOINT.value,
                                  _EPISODES.value, _SEED.value, _POLICY.value,

@@ -1,8 +1,10 @@
 """`policies list`: every complete checkpoint with its step, time, size and metrics."""
 
 import datetime
+import os
 from typing import Any, Dict, List
 
+import triggers
 from policies_tool import run_dir as run_dir_lib
 from train_eval import summaries
 
@@ -50,3 +52,13 @@ def format_table(rows: List[Dict[str, Any]]) -> str:
   widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
   return '\n'.join('  '.join(cell.rjust(w) for cell, w in zip(line, widths))
                    .rstrip() for line in lines)
+
+
+def invalid_entries(root_dir: str) -> List[str]:
+  """One line per entry of policies/checkpoints named like a checkpoint that
+  is not one (left out of the table), saying what is wrong with it."""
+  run = run_dir_lib.RunDir(root_dir)
+  return [f'not a checkpoint, left out: {path} {problem}; move it out of '
+          f'{os.path.dirname(path)}.'
+          for path, problem in sorted(
+              triggers.invalid_checkpoints(run.saved_model_dir).items())]

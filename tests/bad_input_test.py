@@ -8,29 +8,54 @@ two at a time in setUpClass; each test checks one.
 """
 
 import concurrent.futures
+import glob
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
+import time
 
 from absl.testing import absltest
 from absl.testing import parameterized
+import tensorflow as tf
 
+import triggers
 from tests import subprocesses
 from tests import test_case
 from tests import train_eval_test
 
 PENDULUM_RUN = 'pendulum_run'  # A finished tiny run, made once.
 NOTE_ONLY = 'note_only'  # A root_dir holding only notes.txt.
+# The finished run, damaged: a file named like its newest policy checkpoint,
+# or its newest Learner checkpoint truncated.
+FILE_AS_CHECKPOINT = 'file_as_checkpoint'
+TRUNCATED_LEARNER_CHECKPOINT = 'truncated_learner_checkpoint'
+# No root_dir of its own: the flag's value is given in the case's flags, and
+# the working directory is what must stay untouched.
+WORKING_DIR = 'working_dir'
 
 
-def _gin_file(text):
+def _gin_file(text, **others):
+  """Writes experiment.gin (and `others`: name -> text); '{dir}' is their directory."""
   def make(workdir):
-    path = os.path.join(workdir, 'experiment.gin')
-    with open(path, 'w') as f:
-      f.write(text)
-    return path
+    for name, content in [('experiment.gin', text), *others.items()]:
+      with open(os.path.join(workdir, name), 'w') as f:
+        f.write(content.format(dir=workdir))
+    return os.path.join(workdir, 'experiment.gin')
   return make
+
+
+def _damage(kind, root_dir):
+  if kind == FILE_AS_CHECKPOINT:
+    with open(os.path.join(root_dir, 'policies', 'checkpoints',
+                           'policy_checkpoint_0000000040'), 'w') as f:
+      f.write('not a checkpoint')
+  elif kind == TRUNCATED_LEARNER_CHECKPOINT:
+    state = tf.train.get_checkpoint_state(
+        os.path.join(root_dir, 'train', 'checkpoints'))
+    data = glob.glob(state.model_checkpoint_path + '.data-*')[0]
+    os.truncate(data, os.path.getsize(data) // 2)
 
 
 # name -> (root_dir kind, gin files (str or maker), bindings, flags, pattern).
@@ -145,6 +170,50 @@ CASES = {
                             r"unexpected arguments \['extra'\]"),
     # Directories and earlier runs.
     'root_dir_is_a_file': (NOTE_ONLY, None, [], [], r'is a file'),
+    'empty_root_dir': (WORKING_DIR, None, [], ['--root_dir='],
+                       r'--root_dir is empty'),
+    'root_dir_with_a_scheme': (
+        WORKING_DIR, None, [], ['--root_dir=gs://bucket/run'],
+        r"--root_dir 'gs://bucket/run': paths with a scheme \(gs://\) are "
+        r'not supported'),
+    'gin_file_includes_itself': (
+        NOTE_ONLY, [_gin_file("include '{dir}/experiment.gin'\n")], [], [],
+        r'experiment\.gin: include cycle: \S+/experiment\.gin \(line 1\) -> '
+        r'\S+/experiment\.gin; remove one'),
+    'two_gin_files_include_each_other': (
+        NOTE_ONLY, [_gin_file("include '{dir}/other.gin'\n",
+                              **{'other.gin': "include '{dir}/experiment.gin'\n"})],
+        [], [], r'include cycle: \S+/experiment\.gin \(line 1\) -> '
+        r'\S+/other\.gin \(line 1\) -> \S+/experiment\.gin'),
+    'gin_file_imports_a_missing_module': (
+        NOTE_ONLY, [_gin_file("import no_such_module\n"
+                              "include 'configs/sac_pendulum.gin'\n")], [], [],
+        r"experiment\.gin line 1: import failed: No module named "
+        r"'no_such_module'"),
+    'file_named_like_a_policy_checkpoint': (
+        FILE_AS_CHECKPOINT, None, [], [],
+        r'policy_checkpoint_0000000040 is named like a policy checkpoint but '
+        r'is a file.*Move it out'),
+    'truncated_learner_checkpoint': (
+        TRUNCATED_LEARNER_CHECKPOINT, None, [], [],
+        r'the newest Learner checkpoint \S+/ckpt-\d+ cannot be read \(Read '
+        r'less bytes than requested\)'),
+    # Ports, addresses and job counts.
+    'replay_port_in_use': (NOTE_ONLY, None, [],
+                           ['--job=replay', '--replay_port={busy_port}'],
+                           r'--replay_port=\d+: port \d+ cannot be served on '
+                           r'this machine \(already in use\)'),
+    'replay_address_port_out_of_range': (
+        NOTE_ONLY, None, [],
+        ['--job=collect', '--collectors=1', '--replay_address=localhost:99999'],
+        r'--replay_address=localhost:99999: port 99999 is out of range'),
+    'more_collectors_than_the_machine_runs': (
+        NOTE_ONLY, None, [], ['--collectors=10000'],
+        r'--collectors=10000: this machine can run at most \d+ collectors'),
+    'ray_launcher_without_ray': (
+        NOTE_ONLY, None, [],
+        ['--collectors=2', '--launcher=ray', '--ray_address=nowhere'],
+        r"--launcher=ray needs Ray \(No module named 'ray'\)"),
     'changed_agent': (PENDULUM_RUN, None, ['sac_agent.actor_fc_layers = (8,)'],
                       [], r'holds a run of another agent: its Learner '
                       r'checkpoint train/checkpoints/ckpt-\d+ does not fit.*'
@@ -153,6 +222,12 @@ CASES = {
                           train_eval_test.TINY_DQN_BINDINGS, [],
                           r'holds a run of another agent'),
 }
+
+
+MOUNT_SKIP_REASON = (
+    'cannot mount a tmpfs here (needs root): the read-only, full '
+    'and filling filesystem cases are not run, and the README counts them '
+    'only where they run')
 
 
 def _can_mount() -> bool:
@@ -174,15 +249,26 @@ class BadInputTest(test_case.TestCase, parameterized.TestCase):
   def setUpClass(cls):
     super().setUpClass()
     cls.workdir = tempfile.mkdtemp()
+    # Held while the cases run: what --replay_port finds in use.
+    cls.busy_socket = socket.socket()
+    cls.busy_socket.bind(('127.0.0.1', 0))
+    cls.busy_socket.listen()
+    # A `ray` package that cannot be imported, first on the path.
+    cls.without_ray = os.path.join(cls.workdir, 'without_ray')
+    os.makedirs(os.path.join(cls.without_ray, 'ray'))
+    with open(os.path.join(cls.without_ray, 'ray', '__init__.py'), 'w') as f:
+      f.write('raise ImportError("No module named \'ray\'")\n')
     cls.finished_run = os.path.join(cls.workdir, 'finished')
     train_eval_test.make_run(cls.finished_run, cls.workdir,
                              bindings=['train_eval.num_iterations = 20',
-                                       'train_eval.eval_interval = 0'])
+                                       'train_eval.eval_interval = 0',
+                                       'PolicySavedModelTrigger.best_metric = None'])
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
       cls.results = dict(zip(CASES, pool.map(cls._run_case, CASES)))
 
   @classmethod
   def tearDownClass(cls):
+    cls.busy_socket.close()
     shutil.rmtree(cls.workdir, ignore_errors=True)
     super().tearDownClass()
 
@@ -192,8 +278,16 @@ class BadInputTest(test_case.TestCase, parameterized.TestCase):
     case_dir = os.path.join(cls.workdir, name)
     os.makedirs(case_dir)
     root_dir = os.path.join(case_dir, 'run')
-    if kind == PENDULUM_RUN:
+    flags = [f.format(busy_port=cls.busy_socket.getsockname()[1])
+             for f in flags]
+    env = subprocesses.python_env()
+    if name == 'ray_launcher_without_ray':
+      env['PYTHONPATH'] = os.pathsep.join([cls.without_ray, env['PYTHONPATH']])
+    if kind in (PENDULUM_RUN, FILE_AS_CHECKPOINT, TRUNCATED_LEARNER_CHECKPOINT):
       shutil.copytree(cls.finished_run, root_dir, symlinks=True)
+      _damage(kind, root_dir)
+    elif kind == WORKING_DIR:
+      root_dir = None
     elif name == 'root_dir_is_a_file':
       with open(root_dir, 'w') as f:
         f.write('not a directory')
@@ -204,12 +298,12 @@ class BadInputTest(test_case.TestCase, parameterized.TestCase):
         f.write('precious')
     files = ([train_eval_test.TINY_SAC] if gin_files is None else
              [f(case_dir) if callable(f) else f for f in gin_files])
-    watched = os.path.dirname(root_dir) if name == 'root_dir_is_a_file' else root_dir
+    watched = (case_dir if root_dir is None else os.path.dirname(root_dir)
+               if name == 'root_dir_is_a_file' else root_dir)
     before = train_eval_test.snapshot(watched)
     result = subprocess.run(
         train_eval_test.command(root_dir, files, bindings, flags), cwd=case_dir,
-        env=subprocesses.python_env(), capture_output=True, text=True,
-        timeout=600)
+        env=env, capture_output=True, text=True, timeout=600)
     return result, before, train_eval_test.snapshot(watched)
 
   @parameterized.named_parameters(*[(name, name) for name in CASES])
@@ -227,15 +321,50 @@ class BadInputTest(test_case.TestCase, parameterized.TestCase):
     self.assertNotIn('Traceback', output)
     self.assertEqual(after, before, 'the root_dir changed')
 
-  @absltest.skipUnless(_can_mount(), 'needs mount (root) to make a read-only '
-                       'or a full filesystem')
+  def mount_tmpfs(self, size='1m'):
+    mount_point = self.create_tempdir().full_path
+    subprocess.run(['mount', '-t', 'tmpfs', '-o', f'size={size}', 'tmpfs',
+                    mount_point], check=True)
+    self.addCleanup(subprocess.run, ['umount', mount_point])
+    return mount_point
+
+  @absltest.skipUnless(_can_mount(), MOUNT_SKIP_REASON)
+  def test_disk_filling_during_training_is_one_line_and_keeps_checkpoints(self):
+    mount_point = self.mount_tmpfs('32m')
+    root_dir = os.path.join(mount_point, 'run')
+    child = subprocess.Popen(
+        train_eval_test.command(
+            root_dir, bindings=['train_eval.num_iterations = 100000',
+                                'train_eval.eval_interval = 0',
+                                'PolicySavedModelTrigger.best_metric = None']),
+        cwd=mount_point, env=subprocesses.python_env(), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    self.addCleanup(child.kill)
+    saved_model_dir = os.path.join(root_dir, 'policies')
+    while not triggers.list_checkpoints(saved_model_dir):  # The first save.
+      self.assertIsNone(child.poll(), 'the run ended before its first save')
+      time.sleep(0.1)
+    with open(os.path.join(mount_point, 'filler'), 'wb', buffering=0) as f:
+      try:
+        while True:
+          f.write(b'\0' * (1 << 16))
+      except OSError:
+        pass
+    _, stderr = child.communicate(timeout=600)
+    self.assertEqual(child.returncode, 2, stderr[-3000:])
+    self.assertNotIn('Traceback', stderr)
+    last = stderr.rstrip().splitlines()[-1]
+    self.assertRegex(last, r'^train_eval: error: .*No space left on device')
+    self.assertLen([l for l in stderr.splitlines()
+                    if l.startswith('train_eval: error:')], 1)
+    for step in triggers.list_checkpoints(saved_model_dir):
+      triggers.verify_checkpoint(saved_model_dir, step)
+
+  @absltest.skipUnless(_can_mount(), MOUNT_SKIP_REASON)
   def test_read_only_and_full_filesystems(self):
     for options, pattern in (('ro', r'Read-only file system'),
                              ('size=64k', r'No space left on device')):
-      mount_point = self.create_tempdir().full_path
-      subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=1m', 'tmpfs',
-                      mount_point], check=True)
-      self.addCleanup(subprocess.run, ['umount', mount_point])
+      mount_point = self.mount_tmpfs()
       root_dir = os.path.join(mount_point, 'run')
       os.makedirs(root_dir)
       with open(os.path.join(root_dir, 'notes.txt'), 'w') as f:

@@ -8,6 +8,12 @@ from triggers import checkpoint_format
 from tests import test_case
 
 
+def make_checkpoint_dir(path):
+  """A directory that lists as a checkpoint: it has variables/variables.index."""
+  os.makedirs(os.path.join(path, 'variables'))
+  open(os.path.join(path, 'variables', 'variables.index'), 'w').close()
+
+
 class CheckpointFormatTest(test_case.TestCase):
 
   def test_names_round_trip(self):
@@ -32,9 +38,26 @@ class CheckpointFormatTest(test_case.TestCase):
     root = self.create_tempdir().full_path
     for name in ('policy_checkpoint_0000000010', 'policy_checkpoint_0000000002',
                  '.policy_checkpoint_0000000020.tmp-1', 'other'):
-      os.makedirs(os.path.join(root, 'checkpoints', name))
+      make_checkpoint_dir(os.path.join(root, 'checkpoints', name))
     self.assertEqual(checkpoint_format.list_checkpoints(root), [2, 10])
     self.assertEqual(checkpoint_format.list_checkpoints(root + '/none'), [])
+
+  def test_entries_named_like_checkpoints_are_not_listed_but_named(self):
+    root = self.create_tempdir().full_path
+    checkpoints_dir = os.path.join(root, 'checkpoints')
+    make_checkpoint_dir(os.path.join(checkpoints_dir,
+                                     'policy_checkpoint_0000000010'))
+    os.makedirs(os.path.join(checkpoints_dir, 'policy_checkpoint_0000000020'))
+    with open(os.path.join(checkpoints_dir, 'policy_checkpoint_0000000030'),
+              'w') as f:
+      f.write('not a checkpoint')
+    self.assertEqual(checkpoint_format.list_checkpoints(root), [10])
+    self.assertEqual(
+        checkpoint_format.invalid_checkpoints(checkpoints_dir),
+        {os.path.join(checkpoints_dir, 'policy_checkpoint_0000000020'):
+             'has no variables/variables.index',
+         os.path.join(checkpoints_dir, 'policy_checkpoint_0000000030'):
+             'is a file, not a checkpoint directory'})
 
   def test_publish_keeps_an_existing_directory(self):
     root = self.create_tempdir().full_path

@@ -13,6 +13,7 @@ import numpy as np
 import triggers
 from triggers import manifest
 from tests import agents
+from tests import checkpoint_format_test
 from tests import subprocesses
 from tests import test_case
 
@@ -90,7 +91,8 @@ class ReaderTest(test_case.TestCase):
   def make_dirs(self, steps, unpublished=()):
     saved_model_dir = self.create_tempdir().full_path
     for step in steps:
-      os.makedirs(triggers.checkpoint_path(saved_model_dir, step))
+      checkpoint_format_test.make_checkpoint_dir(
+          triggers.checkpoint_path(saved_model_dir, step))
     for step in unpublished:
       os.makedirs(os.path.join(
           saved_model_dir, 'checkpoints',
@@ -112,7 +114,9 @@ class ReaderTest(test_case.TestCase):
       sleeps.append(seconds)
       now[0] += seconds
       if now[0] >= 3:  # A checkpoint appears after 3 seconds.
-        os.makedirs(triggers.checkpoint_path(saved_model_dir, 9), exist_ok=True)
+        if not os.path.exists(triggers.checkpoint_path(saved_model_dir, 9)):
+          checkpoint_format_test.make_checkpoint_dir(
+              triggers.checkpoint_path(saved_model_dir, 9))
 
     self.assertEqual(triggers.wait_for_checkpoint(
         saved_model_dir, newer_than=5, timeout_secs=10, poll_secs=1,

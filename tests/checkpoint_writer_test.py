@@ -2,6 +2,7 @@
 
 import errno
 import os
+import subprocess
 import threading
 import time
 from unittest import mock
@@ -53,6 +54,18 @@ def close_within(test, writer, seconds=60):
   thread.join(seconds)
   test.assertFalse(thread.is_alive(), f'close() still waits after {seconds} s')
   return raised[0] if raised else None
+
+
+def mount_tmpfs(test, size):
+  """A tmpfs of `size` (e.g. '1m') mounted for `test`; skips it where mounting is impossible."""
+  mount_point = test.create_tempdir().full_path
+  try:
+    subprocess.run(['mount', '-t', 'tmpfs', '-o', f'size={size}', 'tmpfs',
+                    mount_point], check=True, capture_output=True)
+  except (OSError, subprocess.CalledProcessError) as e:
+    test.skipTest(f'cannot mount a tmpfs here (needs root): {e}')
+  test.addCleanup(subprocess.run, ['umount', mount_point], check=False)
+  return mount_point
 
 
 def wait_until(condition, seconds=60):
@@ -270,17 +283,42 @@ class CheckpointWriterTest(test_case.TestCase, parameterized.TestCase):
         os.listdir(self.dir),
         ['policy_checkpoint_0000000001', 'policy_checkpoint_0000000003'])
 
-  @absltest.skipIf(os.geteuid() == 0, 'root ignores directory permissions')
   def test_read_only_directory(self):
-    writer = checkpoint_writer.CheckpointWriter(self.dir, self.checkpoint)
+    # Root ignores permissions: as root, a read-only tmpfs; else chmod.
+    directory = self.dir if os.geteuid() else mount_tmpfs(self, '1m')
+    writer = checkpoint_writer.CheckpointWriter(directory, self.checkpoint)
     self.advance(1)
     writer.save()
-    os.chmod(self.dir, 0o555)
-    self.addCleanup(os.chmod, self.dir, 0o755)
+    if os.geteuid():
+      os.chmod(directory, 0o555)
+      self.addCleanup(os.chmod, directory, 0o755)
+    else:
+      subprocess.run(['mount', '-o', 'remount,ro', directory], check=True)
     self.advance(2)
     with self.assertRaisesRegex(triggers.SaveError, 'step 2'):
       writer.save()
-    self.assertEqual(os.listdir(self.dir), ['policy_checkpoint_0000000001'])
+    self.assertEqual(os.listdir(directory), ['policy_checkpoint_0000000001'])
+
+  def test_full_filesystem(self):
+    directory = mount_tmpfs(self, '256k')
+    writer = checkpoint_writer.CheckpointWriter(directory, self.checkpoint)
+    self.advance(1)
+    writer.save()
+    with open(os.path.join(directory, 'filler'), 'wb', buffering=0) as f:
+      try:
+        while True:
+          f.write(b'\0' * 4096)
+      except OSError as e:
+        self.assertEqual(e.errno, errno.ENOSPC)
+    self.advance(2)
+    with self.assertRaisesRegex(triggers.SaveError,
+                                'step 2.*No space left on device.*untouched'):
+      writer.save()
+    self.assertCountEqual(os.listdir(directory),
+                          ['policy_checkpoint_0000000001', 'filler'])
+    weights, _ = read_checkpoint(os.path.join(directory,
+                                              'policy_checkpoint_0000000001'))
+    self.assertAllEqual(weights, np.full((64, 64), 1, np.float32))
 
   def test_unexpected_background_error_is_raised_next_and_close_returns(self):
     writer = checkpoint_writer.CheckpointWriter(self.dir, self.checkpoint,
@@ -362,6 +400,129 @@ class CheckpointWriterTest(test_case.TestCase, parameterized.TestCase):
     writer.close()
     with self.assertRaisesRegex(RuntimeError, 'after close'):
       writer.save()
+
+
+class Recorder:
+  """Records, in order, our writes, every fsync and every os.rename.
+
+  No strace: `variable_snapshot.write` and `manifest.write` (the writes of a
+  checkpoint), `os.fsync` and `os.rename` are wrapped; an fsync records the
+  path of its descriptor and the file's (size, mtime) at that moment.
+  """
+
+  def __init__(self, test):
+    self.events = []
+    real_fsync, real_rename = os.fsync, os.rename
+    real_variables, real_manifest = variable_snapshot.write, manifest.write
+
+    def fsync(fd):
+      path = os.readlink(f'/proc/self/fd/{fd}')
+      st = os.fstat(fd)
+      self.events.append(('fsync', path, (st.st_size, st.st_mtime_ns)))
+      real_fsync(fd)
+
+    def rename(source, destination):
+      real_rename(source, destination)
+      self.events.append(('rename', source, destination))
+
+    def write_variables(snapshot, file_prefix):
+      real_variables(snapshot, file_prefix)
+      directory = os.path.dirname(file_prefix)
+      for name in sorted(os.listdir(directory)):
+        self.events.append(('write', os.path.join(directory, name)))
+
+    def write_manifest(directory, *args, **kwargs):
+      result = real_manifest(directory, *args, **kwargs)
+      self.events.append(('write', os.path.join(directory, manifest.FILENAME)))
+      return result
+
+    for target, name, fn in ((os, 'fsync', fsync), (os, 'rename', rename),
+                             (variable_snapshot, 'write', write_variables),
+                             (manifest, 'write', write_manifest)):
+      patcher = mock.patch.object(target, name, fn)
+      patcher.start()
+      test.addCleanup(patcher.stop)
+
+  def index(self, kind, path):
+    return next(i for i, e in enumerate(self.events)
+                if e[0] == kind and e[1] == path)
+
+
+class DurablePublicationTest(test_case.TestCase):
+
+  def test_files_and_directories_synced_before_the_rename_parent_after(self):
+    checkpoints_dir = os.path.join(self.create_tempdir().full_path,
+                                   'checkpoints')
+    checkpoint, _, step = make_checkpoint()
+    step.assign(5)
+    recorder = Recorder(self)
+    with checkpoint_writer.CheckpointWriter(checkpoints_dir,
+                                            checkpoint) as writer:
+      writer.save()
+    renames = [e for e in recorder.events if e[0] == 'rename']
+    self.assertLen(renames, 1)
+    _, temp, final = renames[0]
+    self.assertEqual(final, os.path.join(checkpoints_dir,
+                                         checkpoint_format.checkpoint_name(5)))
+    rename_at = recorder.events.index(renames[0])
+    published = [os.path.join(final, 'manifest.json'),
+                 os.path.join(final, 'variables', 'variables.index'),
+                 os.path.join(final, 'variables',
+                              'variables.data-00000-of-00001')]
+    self.assertCountEqual(
+        [os.path.join(d, n) for d, _, names in os.walk(final) for n in names],
+        published)
+    for path in published:
+      as_written = temp + path[len(final):]
+      synced_at = recorder.index('fsync', as_written)
+      self.assertLess(recorder.index('write', as_written), synced_at, path)
+      self.assertLess(synced_at, rename_at, path)
+      st = os.stat(path)  # Nothing written to it after its fsync.
+      self.assertEqual(recorder.events[synced_at][2],
+                       (st.st_size, st.st_mtime_ns), path)
+    # Directories after what they hold, the new tree's root last, then the
+    # rename, then the directory holding the new name.
+    variables_at = recorder.index('fsync', os.path.join(temp, 'variables'))
+    root_at = recorder.index('fsync', temp)
+    self.assertLess(max(recorder.index('fsync', temp + p[len(final):])
+                        for p in published), root_at)
+    self.assertLess(variables_at, root_at)
+    self.assertLess(root_at, rename_at)
+    self.assertGreater(
+        max(i for i, e in enumerate(recorder.events)
+            if e[:2] == ('fsync', checkpoints_dir)), rename_at)
+
+  def test_replaced_directory_is_synced_before_the_swap_parent_after(self):
+    root = self.create_tempdir().full_path
+    final = os.path.join(root, 'best_policy')
+    os.makedirs(final)
+    temp = checkpoint_format.temp_path(final)
+    os.makedirs(os.path.join(temp, 'variables'))
+    with open(os.path.join(temp, 'variables', 'data'), 'w') as f:
+      f.write('new')
+    recorder = Recorder(self)
+    checkpoint_format.replace_directory(temp, final)
+    synced = [e[1] for e in recorder.events if e[0] == 'fsync']
+    # Synced under the temporary name, so before the swap; the parent after.
+    self.assertEqual(synced, [os.path.join(temp, 'variables', 'data'),
+                              os.path.join(temp, 'variables'), temp, root])
+    with open(os.path.join(final, 'variables', 'data')) as f:
+      self.assertEqual(f.read(), 'new')
+
+  def test_a_path_with_a_scheme_is_refused_and_nothing_written_locally(self):
+    workdir = self.create_tempdir().full_path
+    self.addCleanup(os.chdir, os.getcwd())
+    os.chdir(workdir)
+    checkpoint, _, _ = make_checkpoint()
+    with self.assertRaisesRegex(triggers.BadArgument,
+                                r"'gs://bucket/run/checkpoints': paths with a "
+                                r'scheme \(gs://\) are not supported'):
+      checkpoint_writer.CheckpointWriter('gs://bucket/run/checkpoints',
+                                         checkpoint)
+    with self.assertRaisesRegex(triggers.BadArgument, r's3://'):
+      with triggers.reading('s3://bucket/run/policies', 5):
+        pass
+    self.assertEqual(os.listdir(workdir), [])
 
 
 class AsyncTriggerTest(test_case.TestCase):

@@ -2,6 +2,9 @@
 
 from absl.testing import absltest
 from absl.testing import parameterized
+import gin
+
+import triggers  # pylint: disable=unused-import  (registers the trigger)
 
 from train_eval import errors
 from train_eval import flag_bindings
@@ -79,14 +82,24 @@ class ConflictTest(test_case.TestCase, parameterized.TestCase):
     self.assertIn(binding, message)
 
   @parameterized.named_parameters(
-      ('same_value', ['PolicySavedModelTrigger.interval = 7']),
-      ('other_parameter', ['PolicySavedModelTrigger.start = 3']),
-      ('other_scope', ['eval/PolicySavedModelTrigger.interval = 3']),
-      ('no_bindings', []),
+      ('same_value', ['PolicySavedModelTrigger.interval = 7'],
+       {('', 'interval'): 7}),
+      ('other_parameter', ['PolicySavedModelTrigger.start = 3'],
+       {('', 'interval'): 7, ('', 'start'): 3}),
+      ('other_scope', ['eval/PolicySavedModelTrigger.interval = 3'],
+       {('', 'interval'): 7, ('eval', 'interval'): 3}),
+      ('no_bindings', [], {('', 'interval'): 7}),
   )
-  def test_no_conflict(self, user_bindings):
-    flag_bindings.check_conflicts(['PolicySavedModelTrigger.interval = 7'],
-                                  user_bindings)
+  def test_no_conflict(self, user_bindings, expected):
+    flag = ['PolicySavedModelTrigger.interval = 7']
+    self.assertIsNone(flag_bindings.check_conflicts(flag, user_bindings))
+    # Applied together, every parameter has one value: the flag's and the
+    # user's bindings both take effect.
+    gin.parse_config(flag + user_bindings)
+    bound = {(scope, parameter): gin.query_parameter(
+        f'{scope + "/" if scope else ""}triggers.PolicySavedModelTrigger.'
+        f'{parameter}') for scope, parameter in expected}
+    self.assertEqual(bound, expected)
 
   def test_malformed_binding_names_the_text(self):
     with self.assertRaisesRegex(

@@ -1,5 +1,6 @@
 """`train_eval --help` and `policies [SUBCOMMAND] --help`: our flags, grouped, one line each."""
 
+import json
 import re
 import subprocess
 import sys
@@ -7,7 +8,6 @@ import sys
 from absl.testing import absltest
 from absl.testing import parameterized
 
-from policies_tool import cli
 from train_eval import flag_help
 from tests import subprocesses
 from tests import test_case
@@ -19,6 +19,25 @@ def run(module, *args):
   return subprocess.run([sys.executable, '-m', module, *args],
                         env=subprocesses.python_env(), capture_output=True,
                         text=True, timeout=300)
+
+
+def policies_cli_facts():
+  """policies_tool.cli's flags and subcommands, read in a child process.
+
+  The cli defines its flags (--root_dir among them) in absl's global registry,
+  as train_eval.main does: importing both in pytest's one process would clash.
+  """
+  script = ('import json; from policies_tool import cli; print(json.dumps('
+            '{"flags": [f.name for f in cli.FLAGS], '
+            '"subcommands": {n: list(h[1]) for n, h in '
+            'cli.SUBCOMMAND_HELP.items()}}))')
+  result = subprocess.run([sys.executable, '-c', script],
+                          env=subprocesses.python_env(), capture_output=True,
+                          text=True, timeout=300, check=True)
+  return json.loads(result.stdout.splitlines()[-1])
+
+
+POLICIES = policies_cli_facts()
 
 
 def listed_flags(output):
@@ -60,19 +79,19 @@ class PoliciesHelpTest(test_case.TestCase, parameterized.TestCase):
     result = run('policies_tool.cli', '--help')
     self.assertEqual(result.returncode, 0, result.stderr[-2000:])
     self.assertCountEqual(listed_flags(result.stdout),
-                          [flag.name for flag in cli.FLAGS])
-    for name in cli.SUBCOMMANDS:
+                          POLICIES['flags'])
+    for name in POLICIES['subcommands']:
       self.assertRegex(result.stdout, rf'\n  {name} +[A-Z]')
     self.assertNotIn('--verbosity', result.stdout)
 
-  @parameterized.parameters(*cli.SUBCOMMANDS)
+  @parameterized.parameters(*POLICIES['subcommands'])
   def test_a_subcommand_lists_the_flags_it_reads(self, subcommand):
     result = run('policies_tool.cli', subcommand, '--help')
     self.assertEqual(result.returncode, 0, result.stderr[-2000:])
     self.assertStartsWith(result.stdout,
                           f'Usage: policies {subcommand} [flags]\n')
     self.assertEqual(listed_flags(result.stdout),
-                     list(cli.SUBCOMMAND_HELP[subcommand][1]))
+                     POLICIES['subcommands'][subcommand])
 
   def test_help_after_a_double_dash_is_not_help(self):
     self.assertFalse(flag_help.asked(['policies', 'list', '--', '--help']))

@@ -98,6 +98,17 @@ class PoliciesToolTest(test_case.TestCase, parameterized.TestCase):
               if line.lstrip().startswith('*')]
     self.assertEqual(marked, [str(best_step)] if best_step in STEPS else [])
 
+  def test_list_names_an_entry_that_is_not_a_checkpoint(self):
+    root_dir, _ = self.copy_run()
+    fake = triggers.checkpoint_path(os.path.join(root_dir, 'policies'), 60)
+    with open(fake, 'w') as f:
+      f.write('not a checkpoint')
+    self.assertEqual([r['step'] for r in policies_tool.list_policies(root_dir)],
+                     STEPS)
+    [line] = listing.invalid_entries(root_dir)
+    self.assertIn(fake, line)
+    self.assertStartsWith(line, 'not a checkpoint, left out: ')
+
   def test_evaluate_is_finite_and_repeatable(self):
     with contextlib.redirect_stderr(io.StringIO()) as stderr:
       first = policies_tool.evaluate(self.root_dir, 'latest', episodes=2,

@@ -13,6 +13,7 @@ from triggers import checkpoint_format
 from triggers import checkpoint_writer
 from triggers import retention
 from tests import agents
+from tests import checkpoint_format_test
 from tests import test_case
 
 
@@ -44,8 +45,8 @@ class PruneTest(test_case.TestCase):
     saved_model_dir = self.create_tempdir().full_path
     checkpoints_dir = os.path.join(saved_model_dir, 'checkpoints')
     for step in steps:
-      os.makedirs(os.path.join(checkpoints_dir,
-                               checkpoint_format.checkpoint_name(step)))
+      checkpoint_format_test.make_checkpoint_dir(os.path.join(
+          checkpoints_dir, checkpoint_format.checkpoint_name(step)))
     return saved_model_dir, checkpoints_dir
 
   def test_prune_skips_a_checkpoint_being_read(self):

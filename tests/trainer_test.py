@@ -54,7 +54,7 @@ class TrainerTest(test_case.TestCase):
     client = reverb.Client(address)
     env = suite_gym.load(agents.ENV_NAMES['sac'])
     self.addCleanup(env.close)
-    writer = experience_writer.ExperienceWriter(client)
+    writer = experience_writer.ExperienceWriter(client, steps=2)
     collection.collect_randomly(env, writer, train_step, 32)
     writer.flush()
 
@@ -73,7 +73,7 @@ class TrainerTest(test_case.TestCase):
     trainer = learning.Trainer(
         self.create_tempdir().full_path, agent, train_step,
         lambda: replay.dataset(agent.collect_data_spec, settings, address,
-                               over_grpc=False),
+                               over_grpc=False, steps=2),
         [foreign, plain], client, {})
     trigger = built['foreign']
     self.assertIsNotNone(trainer.train())

@@ -110,9 +110,11 @@ def format_help(usage: str, groups: Groups,
   return '\n'.join(lines) + '\n'
 
 
-def train_eval_help(argv: List[str]) -> str:  # pylint: disable=unused-argument
-  """`train_eval --help`."""
-  from train_eval import train_eval  # pylint: disable=g-import-not-at-top
-  # The docstring's summary, examples and outputs; the rest is for developers.
-  about = '\n\n'.join(train_eval.__doc__.strip().split('\n\n')[:3])
+def train_eval_help(doc: str) -> str:
+  """`train_eval --help`, from the binary's module docstring `doc`.
+
+  The docstring's first three paragraphs (summary, examples, outputs) are
+  shown; the rest is for developers.
+  """
+  about = '\n\n'.join(doc.strip().split('\n\n')[:3])
   return format_help(f'{TRAIN_EVAL_USAGE}\n\n{about}', TRAIN_EVAL_GROUPS)

@@ -2,6 +2,7 @@
 
 import os
 import re
+import sys
 import tokenize
 from typing import Any, List, Optional, Sequence
 
@@ -10,6 +11,7 @@ import tensorflow as tf
 
 import configs
 from train_eval import errors
+from triggers import durable
 
 OPERATIVE_CONFIG_FILE = 'operative_config.gin'
 
@@ -102,8 +104,16 @@ _REQUIRED = re.compile(r'^Required bindings for `(.+)` not provided in config: '
 
 
 def _translate(exc: BaseException, where: str) -> Optional[errors.UsageError]:
+  if isinstance(exc, RecursionError):
+    cycle = _include_cycle(_deep_str(exc))
+    return cycle and errors.IncludeCycleError(
+        f'{where}: include cycle: {cycle}; remove one of these include lines.')
   first_line = str(exc).split('\n')[0].strip()
   location = _location(exc)
+  if isinstance(exc, ImportError):
+    return errors.GinImportError(
+        f'{where}{location}: import failed: {first_line}; install that '
+        'module, correct its name, or remove the import line.')
   if isinstance(exc, (SyntaxError, tokenize.TokenError)):
     detail = exc.msg if isinstance(exc, SyntaxError) else exc.args[0]
     text = f' ({exc.text.strip()!r})' if getattr(exc, 'text', None) else ''
@@ -126,6 +136,31 @@ def _translate(exc: BaseException, where: str) -> Optional[errors.UsageError]:
           f'{where}{location}: {_macro_hint(first_line)} Check the spelling '
           'against the packaged configs (configs/*.gin).')
     return errors.BadValueError(f'{where}{location}: {first_line}')
+  return None
+
+
+_IN_FILE = re.compile(r'In file "([^"]+)", line (\d+)')
+
+
+def _deep_str(exc: BaseException) -> str:
+  """str(exc) of an error gin wrapped once per include level (a proxy each)."""
+  limit = sys.getrecursionlimit()
+  sys.setrecursionlimit(limit + 4 * limit)
+  try:
+    return str(exc)
+  finally:
+    sys.setrecursionlimit(limit)
+
+
+def _include_cycle(message: str) -> Optional[str]:
+  """'a.gin (line 1) -> b.gin (line 1) -> a.gin' from a RecursionError gin
+  raised, whose message lists the includes innermost first; None if none."""
+  chain = _IN_FILE.findall(message)[::-1]  # Outermost first.
+  for end, (name, _) in enumerate(chain):
+    start = next((i for i in range(end) if chain[i][0] == name), None)
+    if start is not None:
+      steps = [f'{n} (line {line})' for n, line in chain[start:end]]
+      return ' -> '.join(steps + [name])
   return None
 
 
@@ -155,7 +190,7 @@ def _macro_hint(message: str) -> str:
 def write_operative_config(root_dir: str,
                            summary_writer: Optional[tf.summary.SummaryWriter],
                            step: int) -> str:
-  """Writes gin's operative config to `root_dir/operative_config.gin`, atomically.
+  """Writes gin's operative config to `root_dir/operative_config.gin`, atomically and durably.
 
   Also writes it as the TensorBoard text summary `gin/operative_config` when a
   summary writer is given.
@@ -166,9 +201,9 @@ def write_operative_config(root_dir: str,
   text = gin.operative_config_str()
   path = os.path.join(root_dir, OPERATIVE_CONFIG_FILE)
   temp = path + '.tmp'
-  with tf.io.gfile.GFile(temp, 'w') as f:
+  with open(temp, 'w') as f:
     f.write(text)
-  tf.io.gfile.rename(temp, path, overwrite=True)
+  durable.rename(temp, path)
   if summary_writer is not None:
     # Markdown: indented lines render as code in TensorBoard's text plugin.
     markdown = '\n'.join('    ' + line for line in text.splitlines())

@@ -13,6 +13,7 @@ from absl.logging import converter
 
 import triggers
 from train_eval import agents  # pylint: disable=unused-import  (registers configurables)
+from train_eval import checks
 from train_eval import configure as configure_lib
 from train_eval import console as console_lib
 from train_eval import errors
@@ -59,6 +60,7 @@ def run_job(invocation: invocation_lib.Invocation,
   logging.info('%s', start_line(invocation))
   try:
     context = configure_lib.configure(invocation)
+    checks.root_dir(context.root_dir, invocation.job)
     configure_lib.check_root_dir(context.root_dir)
     context.console = console_for(context, capture)
     threads.apply(kind.name, threads.parse(invocation.job_threads))
@@ -129,6 +131,7 @@ def fail(capture: console_lib.Capture, message: str) -> int:
 
 def crash(capture: console_lib.Capture, error: BaseException) -> int:
   """An unexpected error: one line on the terminal, the traceback in the log."""
+  if (usage := errors.as_usage_error(error)) is not None: return fail(capture, str(usage))  # pylint: disable=multiple-statements,line-too-long
   logging.exception('train_eval failed.')
   capture.terminal_err.write(
       f'train_eval: error: {type(error).__name__}: {error} (full log: '

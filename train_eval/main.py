@@ -10,6 +10,7 @@ import re
 from absl import flags
 
 import triggers
+from train_eval import checks
 from train_eval import configure as configure_lib
 from train_eval import console as console_lib
 from train_eval import errors
@@ -162,6 +163,7 @@ def check_job_flags() -> None:
         '--launcher and --ray_address take effect with --collectors=N; add '
         'it, or drop them to run in one process.')
   threads.parse(_JOB_THREADS.value)
+  checks.launch_flags(job, collectors, _LAUNCHER.value, _RAY_ADDRESS.value, _REPLAY_PORT.value, _REPLAY_ADDRESS.value)  # pylint: disable=line-too-long
 
 
 def run(capture: console_lib.Capture) -> int:
@@ -181,6 +183,7 @@ def run(capture: console_lib.Capture) -> int:
     if not this.launches:
       return job_runner.run_job(this, capture)
     context = configure_lib.configure(this)
+    checks.root_dir(context.root_dir, this.job)
     configure_lib.check_root_dir(context.root_dir)
     context.console = job_runner.console_for(context, capture)
     return launcher.run(context, this, _LAUNCHER.value, _RAY_ADDRESS.value,

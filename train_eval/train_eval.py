@@ -38,7 +38,7 @@ def run_main() -> None:
   try:
     app.run(main_fn, flags_parser=flag_help.parser(
         console.flags_parser(capture, 'train_eval'), capture.terminal_out,
-        flag_help.train_eval_help))
+        lambda argv: flag_help.train_eval_help(__doc__)))
   except SystemExit as e:
     if e.code != CRASH_EXIT_CODE:
       capture.discard()  # Only a log still in the temp dir: nothing ran.

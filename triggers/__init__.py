@@ -8,6 +8,9 @@ file may say `PolicySavedModelTrigger.interval = 5000` or
 from triggers.argument_checks import BadArgument
 from triggers.best_policy import BEST_POLICY_DIR
 from triggers.checkpoint_format import checkpoint_path
+from triggers.checkpoint_reader import check_no_invalid_checkpoints
+from triggers.checkpoint_reader import invalid_checkpoints
+from triggers.checkpoint_reader import InvalidCheckpointError
 from triggers.checkpoint_reader import latest_checkpoint
 from triggers.checkpoint_reader import list_checkpoints
 from triggers.checkpoint_reader import read_manifest
@@ -31,6 +34,7 @@ __all__ = [
     'BadArgument',
     'CheckpointWriter',
     'IntervalTrigger',
+    'InvalidCheckpointError',
     'PolicySavedModelTrigger',
     'RetentionError',
     'ReverbCheckpointTrigger',
@@ -39,7 +43,9 @@ __all__ = [
     'StepPerSecondLogTrigger',
     'VerificationError',
     'build_triggers',
+    'check_no_invalid_checkpoints',
     'checkpoint_path',
+    'invalid_checkpoints',
     'latest_checkpoint',
     'list_checkpoints',
     'read_manifest',

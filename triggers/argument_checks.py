@@ -7,6 +7,8 @@ from typing import Optional
 import tensorflow as tf
 from tf_agents.agents import tf_agent
 
+from triggers import durable
+
 
 class BadArgument(Exception):
   """Base of the errors below: an argument a user passed or bound is unusable."""
@@ -76,19 +78,34 @@ def check_train_step(train_step) -> None:
         f'{train_step.shape}.')
 
 
+def check_local_path(name: str, path: str) -> None:
+  """Raises `ValueError` naming `name` if `path` has a scheme (gs://, s3://...).
+
+  Policies are published by an atomic, fsync'd rename (`durable`), which
+  object stores do not offer.
+  """
+  path = os.fspath(path)
+  if '://' in path:
+    raise BadArgumentValue(
+        f'{name} {path!r}: paths with a scheme ({path.split("://")[0]}://) are '
+        'not supported, as policies are published by an atomic rename that '
+        'object stores lack; use a local or NFS directory.')
+
+
 def ensure_writable_dir(name: str, path: str) -> None:
-  """Creates directory `path` if needed, or raises `ValueError` naming `name`."""
+  """Creates local directory `path` durably if needed, or raises `ValueError` naming `name`."""
   if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
     raise BadArgumentType(f'{name} must be a non-empty path, got {path!r}.')
+  check_local_path(name, path)
   path = os.fspath(path)
   try:
-    tf.io.gfile.makedirs(path)
-  except (tf.errors.OpError, OSError) as e:
+    durable.make_dirs(path)
+  except OSError as e:
     raise BadArgumentValue(
         f'{name} {path!r} cannot be created ({e}); pass a directory you can '
         'write to.') from e
-  if not tf.io.gfile.isdir(path):
+  if not os.path.isdir(path):
     raise BadArgumentValue(f'{name} {path!r} exists and is not a directory.')
-  if '://' not in path and not os.access(path, os.W_OK | os.X_OK):
+  if not os.access(path, os.W_OK | os.X_OK):
     raise BadArgumentValue(
         f'{name} {path!r} is not writable; pass a directory you can write to.')

@@ -2,8 +2,8 @@
 
 `best_policy/` is a complete, self-contained SavedModel (no checkpoint needed)
 with `best.json` beside its files: {"step", "metric", "value", "mode",
-"wall_time"}. It is replaced atomically, so it is always the old best or the
-new one.
+"wall_time"}. It is replaced atomically and durably (fsync'd), so it is always
+the old best or the new one, also after a power loss.
 """
 
 import json
@@ -48,8 +48,9 @@ class BestPolicyExporter:
       mode: 'max' (default) if larger is better, 'min' if smaller is.
 
     Raises:
-      ValueError: an unknown mode.
+      ValueError: an unknown mode, or an `export_dir` with a scheme (gs://).
     """
+    argument_checks.check_local_path('best policy export_dir', export_dir)
     if mode not in MODES:
       raise argument_checks.BadArgumentValue(
           f'best_mode must be one of {MODES}, got {mode!r}.')

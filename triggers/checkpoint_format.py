@@ -18,12 +18,15 @@ import fcntl
 import os
 import re
 import uuid
-from typing import Callable, Iterator, List, Optional, Set
+from typing import Callable, Dict, Iterator, List, Optional, Set
 
 from absl import logging
 import tensorflow as tf
 from tf_agents.policies import policy_saver
 from tf_agents.train import learner
+
+from triggers import argument_checks
+from triggers import durable
 
 POLICY_DIR = learner.RAW_POLICY_SAVED_MODEL_DIR  # 'policy'
 GREEDY_POLICY_DIR = learner.GREEDY_POLICY_SAVED_MODEL_DIR  # 'greedy_policy'
@@ -74,6 +77,7 @@ def directory_lock(checkpoints_dir: str) -> Iterator[None]:
   Held by a reader while it takes a lease, and by retention while it picks
   and hides what to delete, so no checkpoint is deleted under a new reader.
   """
+  argument_checks.check_local_path('saved_model_dir', checkpoints_dir)
   os.makedirs(checkpoints_dir, exist_ok=True)
   with open(os.path.join(checkpoints_dir, '.lock'), 'a') as f:
     fcntl.flock(f, fcntl.LOCK_EX)
@@ -165,19 +169,22 @@ def _process_alive(pid: int) -> bool:
 
 
 def publish(temp: str, final_path: str) -> bool:
-  """Renames a complete `temp` directory to `final_path`, atomically.
+  """Renames a complete `temp` directory to `final_path`, atomically and durably.
+
+  Its files and directories are fsync'd before the rename, the parent after
+  (`durable.rename`): a power loss leaves the checkpoint complete or absent.
 
   Returns:
     True if published; False if `final_path` already existed, in which case it
     is kept untouched and `temp` is removed.
   """
-  if tf.io.gfile.exists(final_path):
+  if os.path.lexists(final_path):
     tf.io.gfile.rmtree(temp)
     return False
   try:
-    tf.io.gfile.rename(temp, final_path, overwrite=False)
-  except (tf.errors.OpError, OSError):
-    if tf.io.gfile.exists(final_path):  # Another writer won the race.
+    durable.rename(temp, final_path)
+  except OSError:
+    if os.path.lexists(final_path):  # Another writer won the race.
       tf.io.gfile.rmtree(temp)
       return False
     raise
@@ -190,15 +197,18 @@ def replace_directory(temp: str, final_path: str) -> None:
   On Linux the two are exchanged atomically (renameat2 RENAME_EXCHANGE), so a
   reader of `final_path` sees the old or the new directory, never neither.
   Where the filesystem cannot exchange, the old one is moved aside first.
+  fsync'd before and after, as `publish`.
   """
   if not os.path.exists(final_path):
-    os.rename(temp, final_path)
+    durable.rename(temp, final_path)
     return
+  durable.sync_tree(temp)
   if not _exchange(temp, final_path):
     aside = f'{temp}{_DELETING_MARKER}old'
     os.rename(final_path, aside)
     os.rename(temp, final_path)
     temp = aside
+  durable.sync_parent(final_path)
   tf.io.gfile.rmtree(temp)  # Now holds the old directory.
 
 
@@ -237,12 +247,47 @@ def remove_unpublished(directory: str) -> List[str]:
   return removed
 
 
-def list_steps(checkpoints_dir: str) -> List[int]:
-  """Steps of the complete checkpoints in `checkpoints_dir`, ascending."""
+def checkpoint_problem(path: str) -> Optional[str]:
+  """What is wrong with `path`, named like a checkpoint; None if it is one.
+
+  A checkpoint is a directory holding `variables/variables.index`; the
+  manifest is optional (tf_agents writes none).
+  """
+  if not tf.io.gfile.isdir(path):
+    return ('is a file, not a checkpoint directory' if tf.io.gfile.exists(path)
+            else 'is gone')
+  if not tf.io.gfile.exists(variables_prefix(path) + '.index'):
+    return 'has no variables/variables.index'
+  return None
+
+
+def _named_steps(checkpoints_dir: str) -> List[int]:
   if not tf.io.gfile.isdir(checkpoints_dir):
     return []
   steps = (checkpoint_step(name) for name in tf.io.gfile.listdir(checkpoints_dir))
   return sorted(step for step in steps if step is not None)
+
+
+def list_steps(checkpoints_dir: str) -> List[int]:
+  """Steps of the complete checkpoints in `checkpoints_dir`, ascending.
+
+  An entry named like a checkpoint that is not one is left out (see
+  `invalid_checkpoints`).
+  """
+  return [step for step in _named_steps(checkpoints_dir)
+          if checkpoint_problem(os.path.join(checkpoints_dir,
+                                             checkpoint_name(step))) is None]
+
+
+def invalid_checkpoints(checkpoints_dir: str) -> Dict[str, str]:
+  """Path -> what is wrong, for each entry named like a checkpoint that is not one."""
+  found = {}
+  for step in _named_steps(checkpoints_dir):
+    path = os.path.join(checkpoints_dir, checkpoint_name(step))
+    problem = checkpoint_problem(path)
+    if problem is not None and problem != 'is gone':
+      found[path] = problem
+  return found
 
 
 def list_checkpoints(saved_model_dir: str) -> List[int]:

@@ -1,8 +1,9 @@
 """Reading saved policy checkpoints safely: list, latest, wait, verify, lease.
 
-Only complete checkpoints are ever listed (see `checkpoint_format`). Use
-`reading()` around a load so that retention does not delete the checkpoint
-under you.
+Only complete checkpoints are ever listed (see `checkpoint_format`); entries
+named like one that are not (a file, a directory without variables) are
+named by `invalid_checkpoints`. Use `reading()` around a load so that
+retention does not delete the checkpoint under you.
 """
 
 import contextlib
@@ -10,13 +11,40 @@ import os
 import time
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
+from triggers import argument_checks
 from triggers import checkpoint_format
 from triggers import manifest
+
+
+class InvalidCheckpointError(argument_checks.BadArgumentValue):
+  """An entry of `checkpoints/` is named like a policy checkpoint but is not one."""
 
 
 def list_checkpoints(saved_model_dir: str) -> List[int]:
   """Steps of the complete checkpoints in `saved_model_dir/checkpoints`, ascending."""
   return checkpoint_format.list_checkpoints(saved_model_dir)
+
+
+def invalid_checkpoints(saved_model_dir: str) -> Dict[str, str]:
+  """Path -> what is wrong, for each entry of `saved_model_dir/checkpoints`
+  named like a checkpoint (`policy_checkpoint_%010d`) that is not one.
+
+  `list_checkpoints` leaves these out.
+  """
+  return checkpoint_format.invalid_checkpoints(
+      os.path.join(saved_model_dir, checkpoint_format.CHECKPOINTS_DIR))
+
+
+def check_no_invalid_checkpoints(saved_model_dir: str) -> None:
+  """Raises `InvalidCheckpointError` naming the first invalid entry and the fix."""
+  invalid = invalid_checkpoints(saved_model_dir)
+  if invalid:
+    path, problem = sorted(invalid.items())[0]
+    more = f' ({len(invalid) - 1} more like it)' if len(invalid) > 1 else ''
+    raise InvalidCheckpointError(
+        f'{path} is named like a policy checkpoint but {problem}{more}; a save '
+        'at its step would be skipped. Move it out of '
+        f'{os.path.dirname(path)} (nothing was deleted), then run again.')
 
 
 def latest_checkpoint(saved_model_dir: str) -> Optional[int]:

@@ -7,7 +7,8 @@ While a write is in flight, newer requests replace an older waiting one (the
 newest step is always written; each replaced request is counted and logged).
 
 Each write: variables and `manifest.json` into a hidden temporary directory,
-rename into `checkpoints/`, then retention.
+fsync, rename into `checkpoints/`, fsync `checkpoints/` (`durable`), then
+retention.
 
 Nothing that goes wrong on the background thread ends it or is lost: each
 error is raised in the caller's next `save`, `flush` or `close`, and those
@@ -24,7 +25,9 @@ from typing import Any, List, Mapping, NamedTuple, Optional
 from absl import logging
 import tensorflow as tf
 
+from triggers import argument_checks
 from triggers import checkpoint_format
+from triggers import durable
 from triggers import manifest
 from triggers import retention
 from triggers import variable_snapshot
@@ -66,8 +69,10 @@ class CheckpointWriter:
         None (default) for none.
 
     Raises:
-      ValueError: `checkpoint` has no `train_step` variable.
+      ValueError: `checkpoint` has no `train_step` variable, or
+        `checkpoints_dir` has a scheme (gs://).
     """
+    argument_checks.check_local_path('checkpoints_dir', checkpoints_dir)
     self._dir = checkpoints_dir
     self._checkpoint = checkpoint
     self._snapshotter = variable_snapshot.Snapshotter(checkpoint)
@@ -242,7 +247,8 @@ class CheckpointWriter:
     final = os.path.join(self._dir, checkpoint_format.checkpoint_name(step))
     temp = checkpoint_format.temp_path(final)
     try:
-      if tf.io.gfile.exists(final):
+      durable.make_dirs(self._dir)
+      if os.path.lexists(final):
         self.already_present += 1
         logging.warning('%s already exists; keeping it, not saving again.',
                         final)

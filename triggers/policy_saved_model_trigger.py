@@ -23,6 +23,7 @@ from tf_agents.policies import policy_saver
 from triggers import argument_checks
 from triggers import best_policy
 from triggers import checkpoint_format
+from triggers import checkpoint_reader
 from triggers import checkpoint_writer
 from triggers import interval_trigger
 from triggers import manifest
@@ -116,8 +117,11 @@ class PolicySavedModelTrigger(interval_trigger.IntervalTrigger):
     Raises:
       TypeError: `agent`, `train_step`, `interval`, `start` or another option
         has the wrong type.
-      ValueError: `saved_model_dir` cannot be created or written,
-        `train_step` is not scalar, or an option is out of range.
+      ValueError: `saved_model_dir` cannot be created or written or has a
+        scheme (gs://), `train_step` is not scalar, or an option is out of
+        range.
+      checkpoint_reader.InvalidCheckpointError: `checkpoints/` holds an
+        entry named like a checkpoint that is not one.
       saved_models.SpecMismatchError: `saved_model_dir` holds policies saved
         for other specs (and not `overwrite_existing`).
     """
@@ -134,6 +138,7 @@ class PolicySavedModelTrigger(interval_trigger.IntervalTrigger):
       raise argument_checks.BadArgumentValue(
           f'best_mode must be one of {best_policy.MODES}, got {best_mode!r}.')
     argument_checks.ensure_writable_dir('saved_model_dir', saved_model_dir)
+    checkpoint_reader.check_no_invalid_checkpoints(saved_model_dir)
 
     self._agent = agent
     self._metadata_metrics = dict(metadata_metrics or {})
