@@ -22,6 +22,8 @@ from tests import train_eval_test
 
 TINY = ['train_eval.num_iterations = 2', 'train_eval.initial_collect_steps = 8',
         'train_eval.eval_interval = 0', 'ReverbReplay.batch_size = 4']
+ON_POLICY = ['train_eval.initial_collect_steps = 0',
+             'train_eval.collect_steps_per_iteration = 16']
 
 # name -> (config, bindings, pattern of the error line).
 CASES = {
@@ -87,6 +89,44 @@ CASES = {
     'shadowed_td3_binding': (
         'td3_pendulum.gin', ['Td3Agent.gamma = 0.9'],
         r'Td3Agent\.gamma is bound in gin.*td3_agent'),
+    # On-policy builders (their runs take no random steps: ON_POLICY).
+    'empty_baseline_layers': (
+        'reinforce_cartpole.gin', ON_POLICY + ['reinforce_agent.value_fc_layers = ()'],
+        r'reinforce_agent\.value_fc_layers = \(\): must be None \(no layers\)'),
+    'negative_entropy_weight': (
+        'reinforce_cartpole.gin',
+        ON_POLICY + ['reinforce_agent.entropy_regularization = -0.1'],
+        r'reinforce_agent\.entropy_regularization = -0\.1: must be a number '
+        r'in \[0, inf\)'),
+    'zero_epochs': (
+        'ppo_invertedpendulum.gin', ON_POLICY + ['ppo_agent.num_epochs = 0'],
+        r'ppo_agent\.num_epochs = 0: must be an integer >= 1'),
+    'ratio_clipping_above_one': (
+        'ppo_invertedpendulum.gin',
+        ON_POLICY + ['ppo_agent.importance_ratio_clipping = 1.5'],
+        r'ppo_agent\.importance_ratio_clipping = 1\.5: must be a number in '
+        r'\[0, 1\]'),
+    'zero_gradient_clipping': (
+        'ppo_halfcheetah.gin', ON_POLICY + ['ppo_agent.gradient_clipping = 0'],
+        r'ppo_agent\.gradient_clipping = 0: must be a number in \(0, inf\)'),
+    'normalize_not_a_bool': (
+        'ppo_invertedpendulum.gin',
+        ON_POLICY + ['ppo_agent.normalize_rewards = 1'],
+        r'ppo_agent\.normalize_rewards = 1: must be True or False'),
+    'ppo_discrete_env': (
+        'ppo_invertedpendulum.gin',
+        ON_POLICY + ["load_environment.suite = 'gym'",
+                     "load_environment.env_name = 'CartPole-v1'"],
+        r'@train_eval\.ppo_agent needs continuous actions, but the environment '
+        r'.* has discrete ones'),
+    'random_steps_on_policy': (
+        'reinforce_cartpole.gin', [],
+        r'train_eval\.initial_collect_steps = 8 with the on-policy '
+        r'reinforce_agent: .* set it to 0'),
+    'episodes_off_policy': (
+        'dqn_cartpole.gin', ['train_eval.collect_episodes_per_iteration = 2'],
+        r'train_eval\.collect_episodes_per_iteration = 2 is for on-policy '
+        r'agents .*not dqn_agent'),
 }
 
 

@@ -2,9 +2,12 @@
 
 Each config in configs/ runs as a user runs it (`train_eval` in a subprocess)
 with bindings that shrink it to a few train steps and tiny networks, then
-`policies evaluate` loads its latest checkpoint and runs one episode. C51,
+`policies evaluate` loads its latest checkpoint (the greedy policy) and runs
+one episode: discrete actions (DQN, C51, REINFORCE) and continuous ones (SAC,
+TD3, DDPG, PPO), off- and on-policy. C51,
 whose replay items hold n_step_update + 1 = 3 steps, also runs as separate
-jobs (`--collectors=1`). The runs go two at a time in setUpClass; each test
+jobs (`--collectors=1`), and REINFORCE with two collectors (`--collectors=2`,
+one episode each per iteration). The runs go two at a time in setUpClass; each test
 checks one.
 """
 
@@ -32,6 +35,7 @@ from train_eval import replay  # pylint: disable=unused-import
 
 CONFIGS = gin_config.available_configs()
 SEPARATE_JOBS = 'c51_cartpole.gin --collectors=1'
+ON_POLICY_SEPARATE_JOBS = 'reinforce_cartpole.gin --collectors=2'
 ITERATIONS = 4
 SHRINK = [
     f'train_eval.num_iterations = {ITERATIONS}',
@@ -52,6 +56,19 @@ LAYERS = {
                    'ddpg_agent.critic_joint_fc_layers = (8,)'],
     'dqn_agent': ['dqn_agent.fc_layers = (8,)'],
     'c51_agent': ['c51_agent.fc_layers = (8,)'],
+    'reinforce_agent': ['reinforce_agent.actor_fc_layers = (8,)',
+                        'reinforce_agent.value_fc_layers = (8,)'],
+    'ppo_agent': ['ppo_agent.actor_fc_layers = (8,)',
+                  'ppo_agent.value_fc_layers = (8,)'],
+}
+# On-policy agents take no random steps; PPO's train step counts its epochs
+# (2 per iteration here, so that the steps are 2 and 4 as for the others).
+ON_POLICY = {
+    'reinforce_agent': ['train_eval.initial_collect_steps = 0',
+                        'train_eval.collect_episodes_per_iteration = 2'],
+    'ppo_agent': ['train_eval.initial_collect_steps = 0',
+                  'train_eval.collect_steps_per_iteration = 32',
+                  'ppo_agent.num_epochs = 2'],
 }
 EVALUATION = re.compile(r'step (\d+): AverageReturn = (-?[\d.]+), '
                         r'AverageEpisodeLength = ([\d.]+)')
@@ -74,7 +91,7 @@ class AgentConfigsTest(test_case.TestCase, parameterized.TestCase):
     super().setUpClass()
     cls.workdir = tempfile.mkdtemp()
     cls.agents = {config: agent_of(config) for config in CONFIGS}
-    runs = [SEPARATE_JOBS] + CONFIGS
+    runs = [SEPARATE_JOBS, ON_POLICY_SEPARATE_JOBS] + CONFIGS
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
       cls.results = dict(zip(runs, pool.map(cls._train_and_evaluate, runs)))
 
@@ -90,8 +107,10 @@ class AgentConfigsTest(test_case.TestCase, parameterized.TestCase):
     run = lambda args: subprocess.run(
         args, cwd=cls.workdir, env=subprocesses.python_env(),
         capture_output=True, text=True, timeout=600)
+    agent = cls.agents[config]
     trained = run(train_eval_test.command(
-        root_dir, [config], SHRINK + LAYERS[cls.agents[config]], flags))
+        root_dir, [config], SHRINK + LAYERS[agent] + ON_POLICY.get(agent, []),
+        flags))
     if trained.returncode:
       return root_dir, trained, None
     evaluated = run([sys.executable, '-m', 'policies_tool.cli', 'evaluate',
@@ -102,7 +121,7 @@ class AgentConfigsTest(test_case.TestCase, parameterized.TestCase):
   def test_every_config_has_a_tiny_network_binding(self):
     self.assertContainsSubset(set(self.agents.values()), set(LAYERS))
 
-  @parameterized.parameters(*CONFIGS, SEPARATE_JOBS)
+  @parameterized.parameters(*CONFIGS, SEPARATE_JOBS, ON_POLICY_SEPARATE_JOBS)
   def test_trains_saves_and_its_policy_evaluates(self, run_name):
     root_dir, trained, evaluated = self.results[run_name]
     output = trained.stdout + trained.stderr

@@ -71,7 +71,42 @@ _DQN_TUTORIAL = {  # docs/tutorials/1_dqn_tutorial.ipynb
     'dqn_agent.target_update_tau': 1.0, 'dqn_agent.target_update_period': 1,
     'dqn_agent.gamma': 1.0, 'dqn_agent.reward_scale_factor': 1.0,
 }
+_PPO_EXAMPLE = {  # examples/ppo/schulman17/train_eval_lib.py
+    'load_environment.suite': 'pybullet',
+    'train_eval.num_iterations': 16000,  # 1600 iterations of 10 epochs.
+    'train_eval.initial_collect_steps': 0,
+    'train_eval.collect_steps_per_iteration': 2048,
+    'train_eval.eval_episodes': 100, 'train_eval.eval_policy': 'greedy',
+    'ppo_agent.actor_fc_layers': (64, 64),
+    'ppo_agent.value_fc_layers': (64, 64),
+    'ppo_agent.learning_rate': 3e-4, 'ppo_agent.num_epochs': 10,
+    'ppo_agent.importance_ratio_clipping': 0.2,
+    'ppo_agent.lambda_value': 0.95, 'ppo_agent.discount_factor': 0.99,
+    'ppo_agent.entropy_regularization': 0.0,
+    'ppo_agent.value_pred_loss_coef': 0.5,
+    'ppo_agent.gradient_clipping': 0.5,
+    'ppo_agent.normalize_observations': True,
+    'ppo_agent.normalize_rewards': True,
+}
 SOURCE_VALUES = {
+    'reinforce_cartpole.gin': ('reinforce_agent', {
+        # docs/tutorials/6_reinforce_tutorial.ipynb
+        'load_environment.env_name': 'CartPole-v0',
+        'load_environment.suite': 'gym',
+        'train_eval.num_iterations': 250,
+        'train_eval.initial_collect_steps': 0,
+        'train_eval.collect_episodes_per_iteration': 2,
+        'train_eval.eval_interval': 50, 'train_eval.eval_episodes': 10,
+        'train_eval.eval_policy': 'policy', 'train_eval.log_interval': 25,
+        'reinforce_agent.actor_fc_layers': (100,),
+        'reinforce_agent.value_fc_layers': None,
+        'reinforce_agent.learning_rate': 1e-3,
+        'reinforce_agent.gamma': 1.0,
+        'reinforce_agent.normalize_returns': True}),
+    'ppo_invertedpendulum.gin': ('ppo_agent', dict(_PPO_EXAMPLE, **{
+        'load_environment.env_name': 'InvertedPendulumBulletEnv-v0'})),
+    'ppo_halfcheetah.gin': ('ppo_agent', dict(_PPO_EXAMPLE, **{
+        'load_environment.env_name': 'HalfCheetahBulletEnv-v0'})),
     'dqn_cartpole.gin': ('dqn_agent', dict(_DQN_TUTORIAL, **{
         'dqn_agent.double_dqn': False})),
     'ddqn_cartpole.gin': ('dqn_agent', dict(_DQN_TUTORIAL, **{
@@ -127,7 +162,8 @@ class ShippedConfigsTest(test_case.TestCase, parameterized.TestCase):
         ['sac_minitaur.gin', 'sac_pendulum.gin', 'dqn_cartpole.gin',
          'ddqn_cartpole.gin', 'c51_cartpole.gin', 'sac_halfcheetah.gin',
          'td3_pendulum.gin', 'td3_halfcheetah.gin', 'ddpg_pendulum.gin',
-         'ddpg_halfcheetah.gin'], SHIPPED)
+         'ddpg_halfcheetah.gin', 'reinforce_cartpole.gin',
+         'ppo_invertedpendulum.gin', 'ppo_halfcheetah.gin'], SHIPPED)
 
   @parameterized.parameters(*sorted(SOURCE_VALUES))
   def test_values_are_their_sources(self, name):

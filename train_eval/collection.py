@@ -19,14 +19,16 @@ COLLECT_METRICS_BUFFER = 10  # Episodes averaged by the collect metrics.
 
 
 class Collector:
-  """Runs a policy in one environment, `steps_per_run` steps per `run()`."""
+  """Runs a policy in one environment, `steps_per_run` steps (or
+  `episodes_per_run` episodes) per `run()`."""
 
   def __init__(self, env: py_environment.PyEnvironment,
                policy: py_policy.PyPolicy,
                writer: experience_writer.ExperienceWriter,
                train_step: tf.Variable, steps_per_run: int,
                summary_dir: Optional[str],
-               env_steps: Optional[py_metrics.EnvironmentSteps] = None):
+               env_steps: Optional[py_metrics.EnvironmentSteps] = None,
+               episodes_per_run: int = 0):
     """Creates the collector.
 
     Args:
@@ -38,17 +40,20 @@ class Collector:
       summary_dir: where the collect metrics' summaries go; None for none.
       env_steps: counts the environment steps (e.g. for checkpoint metadata);
         a new one by default.
+      episodes_per_run: whole episodes per `run()` instead of steps_per_run
+        steps; 0 (default) runs steps.
     """
     self.env_steps = env_steps or py_metrics.EnvironmentSteps()
     self.writer = writer
     self._actor = shadowed_bindings.call(
         actor.Actor, 'Actor', env=env, policy=policy, train_step=train_step,
-        steps_per_run=steps_per_run,
+        steps_per_run=None if episodes_per_run else steps_per_run,
+        episodes_per_run=episodes_per_run or None,
         metrics=actor.collect_metrics(COLLECT_METRICS_BUFFER),
         summary_dir=summary_dir, observers=[writer, self.env_steps])
 
   def run(self) -> None:
-    """Collects `steps_per_run` environment steps."""
+    """Collects `steps_per_run` environment steps (or `episodes_per_run` episodes)."""
     self._actor.run()
 
 

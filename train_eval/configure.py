@@ -6,6 +6,7 @@ Writes nothing: everything here runs before a job or launcher touches root_dir.
 import os
 import tempfile
 
+from train_eval import agents
 from train_eval import errors
 from train_eval import experiment as experiment_lib
 from train_eval import gin_config
@@ -33,12 +34,34 @@ def configure(invocation: invocation_lib.Invocation) -> context_lib.JobContext:
     replay_settings = replay.load_settings(experiment.initial_collect_steps)
     savers = saver_settings()
     check_saver_settings(savers, experiment)
+    check_on_policy_jobs(experiment, invocation)
   return context_lib.JobContext(
       experiment=experiment, replay=replay_settings,
       root_dir=invocation.root_dir, stop=None, console=None, savers=savers,
       replay_address=invocation.replay_address,
       replay_port=invocation.replay_port, task=invocation.task,
       num_tasks=invocation.collectors or 1)
+
+
+def check_on_policy_jobs(experiment: experiment_lib.Experiment,
+                         invocation: invocation_lib.Invocation) -> None:
+  """Every collector of an on-policy run gets at least one episode or step.
+
+  Raises:
+    errors.BadValueError: more collectors than the iteration's episodes.
+  """
+  collectors = invocation.collectors
+  if not agents.is_on_policy(experiment.agent_fn) or not collectors:
+    return
+  episodes = experiment.collect_episodes_per_iteration
+  name, total = (('collect_episodes_per_iteration', episodes) if episodes else
+                 ('collect_steps_per_iteration',
+                  experiment.collect_steps_per_iteration))
+  if collectors > total:
+    raise errors.BadValueError(
+        f'--collectors={collectors} with train_eval.{name} = {total}: each '
+        'collector of an on-policy run collects a share of every iteration; '
+        f'use at most {total} collectors or raise {name}.')
 
 
 def require_gin_files(gin_files) -> None:

@@ -11,6 +11,7 @@ import gin
 
 import triggers
 from train_eval import checks
+from train_eval.agents import runtime as agent_runtime
 
 EVAL_POLICIES = ('greedy', 'policy')
 # What an evaluation reports: tf_agents' `actor.eval_metrics` names.
@@ -31,6 +32,11 @@ class Experiment:
       training; after a restart only what the restored table lacks. Default
       10000.
     collect_steps_per_iteration: environment steps per train step; default 1.
+      On-policy agents (reinforce_agent, ppo_agent) collect them with the
+      current policy, train once on them and discard them.
+    collect_episodes_per_iteration: on-policy agents only: whole episodes per
+      train step instead of collect_steps_per_iteration steps (REINFORCE);
+      0 (default) collects steps.
     eval_interval: train steps between evaluations; 0 disables. Default 10000.
     eval_episodes: episodes per evaluation; default 20.
     eval_policy: 'greedy' (default; the mode of the agent's policy) or
@@ -59,6 +65,7 @@ class Experiment:
   num_iterations: int = 100000
   initial_collect_steps: int = 10000
   collect_steps_per_iteration: int = 1
+  collect_episodes_per_iteration: int = 0
   eval_interval: int = 10000
   eval_episodes: int = 20
   eval_policy: str = 'greedy'
@@ -82,6 +89,10 @@ class Experiment:
     checks.integer('train_eval.collect_steps_per_iteration',
                    self.collect_steps_per_iteration, 1,
                    'environment steps per train step')
+    checks.integer('train_eval.collect_episodes_per_iteration',
+                   self.collect_episodes_per_iteration, 0,
+                   'episodes per train step; 0 collects steps')
+    self._check_data_discipline()
     checks.integer('train_eval.eval_interval', self.eval_interval, 0,
                    'train steps; 0 disables evaluation')
     if self.eval_interval:
@@ -101,6 +112,24 @@ class Experiment:
           'function such as @train_eval.sac_agent or @train_eval.dqn_agent; '
           'change it in the gin file or with --gin_bindings.')
     return self
+
+  def _check_data_discipline(self) -> None:
+    """On-policy agents train only on their own fresh data; others on replay."""
+    if not callable(self.agent_fn):
+      return
+    name = getattr(self.agent_fn, '__name__', 'agent_fn')
+    if agent_runtime.is_on_policy(self.agent_fn):
+      if self.initial_collect_steps:
+        raise checks.errors.BadValueError(
+            f'train_eval.initial_collect_steps = {self.initial_collect_steps}'
+            f' with the on-policy {name}: it trains only on what its current '
+            'policy collects, never on random steps; set it to 0.')
+    elif self.collect_episodes_per_iteration:
+      raise checks.errors.BadValueError(
+          'train_eval.collect_episodes_per_iteration = '
+          f'{self.collect_episodes_per_iteration} is for on-policy agents '
+          f'(reinforce_agent, ppo_agent), not {name}; set it to 0 and use '
+          'train_eval.collect_steps_per_iteration.')
 
 
 def load() -> Experiment:

@@ -146,9 +146,10 @@ def table_size(client: reverb.Client, table: str = TABLE_NAME) -> int:
   return client.server_info()[table].current_size
 
 
-def log_statistics(client: reverb.Client) -> Tuple[int, int]:
+def log_statistics(client: reverb.Client,
+                   table: str = TABLE_NAME) -> Tuple[int, int]:
   """Logs and returns (items inserted, items sampled) of the experience table."""
-  stats = client.server_info()[TABLE_NAME].rate_limiter_info
+  stats = client.server_info()[table].rate_limiter_info
   inserted, sampled = stats.insert_stats.completed, stats.sample_stats.completed
   logging.info('Replay table: %d items inserted, %d sampled (%.1f per insert).',
                inserted, sampled, sampled / max(inserted, 1))

@@ -71,6 +71,8 @@ class Subscriber:
     self._variables = list(variables)
     self._assign = tf.function(self._assign_all)
     self.version: Optional[int] = None
+    # The pushed item's Reverb key: a new push of the same version has a new one.
+    self.key: Optional[int] = None
 
   def available(self) -> bool:
     """True once the learner has pushed weights."""
@@ -98,6 +100,7 @@ class Subscriber:
       logging.info('Collect policy weights: first version, train step %d.',
                    int(version))
     self.version = int(version)
+    self.key = int(np.asarray(sample.info.key).flat[0])
     return self.version
 
   def _check(self, values) -> None:

@@ -22,6 +22,8 @@ from train_eval.agents import validation
 # Passed by train_eval itself, never bound in a .gin file.
 RUNTIME_ARGUMENTS = ['time_step_spec', 'action_spec', 'train_step']
 TRANSITION_STEPS = 2  # (s, a, r, s'): one-step targets.
+# Builders whose agents train only on data their current policy collected.
+ON_POLICY_AGENTS = ('reinforce_agent', 'ppo_agent')
 
 
 def build(agent_fn: Callable[..., tf_agent.TFAgent],
@@ -37,6 +39,11 @@ def eval_policy(agent: tf_agent.TFAgent, kind: str) -> tf_policy.TFPolicy:
   if kind == 'policy' or isinstance(agent.policy, greedy_policy.GreedyPolicy):
     return agent.policy
   return greedy_policy.GreedyPolicy(agent.policy)
+
+
+def is_on_policy(agent_fn: Callable[..., tf_agent.TFAgent]) -> bool:
+  """Whether `agent_fn` (e.g. `ppo_agent`) builds an on-policy agent."""
+  return getattr(agent_fn, '__name__', None) in ON_POLICY_AGENTS
 
 
 def train_sequence_length(agent_fn: Callable[..., tf_agent.TFAgent]) -> int:

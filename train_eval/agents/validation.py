@@ -116,8 +116,8 @@ def integer_at_least(binding: str, value: Any, minimum: int, unit: str) -> int:
 
 
 
-DISCRETE_AGENTS = 'dqn_agent, c51_agent'
-CONTINUOUS_AGENTS = 'sac_agent, td3_agent, ddpg_agent'
+DISCRETE_AGENTS = 'dqn_agent, c51_agent, reinforce_agent'
+CONTINUOUS_AGENTS = 'sac_agent, td3_agent, ddpg_agent, ppo_agent, reinforce_agent'
 
 
 def action_kind(owner: str, action_spec, discrete: bool) -> None:

@@ -7,10 +7,12 @@ It exits once the learner's weights say training reached `num_iterations`.
 """
 
 import os
-from typing import Any, Dict
+from typing import Any, Dict, Optional, Tuple
 
 from absl import logging
+import reverb
 import tensorflow as tf
+from tf_agents.environments import py_environment
 from tf_agents.policies import py_tf_eager_policy
 
 import triggers
@@ -33,6 +35,23 @@ def collect_policy_dir(root_dir: str) -> str:
                       triggers.checkpoint_format.COLLECT_POLICY_DIR)
 
 
+def connect(context: context_lib.JobContext
+            ) -> Optional[Tuple[reverb.Client, py_environment.PyEnvironment]]:
+  """(replay client, this task's seeded environment) once the server answers;
+  None if a stop request came first. Marks the job started."""
+  client = replay.wait_for_server(context.replay_address,
+                                  lambda: context.stop.requested,
+                                  context.console.line)
+  if client is None:
+    return None
+  seed = environments.collector_seed(context.experiment.seed, context.task)
+  if seed is not None:
+    tf.keras.utils.set_random_seed(seed)
+  env = environments.create(seed)
+  context.started()
+  return client, env
+
+
 def run(context: context_lib.JobContext) -> Dict[str, Any]:
   """Collects until the learner reaches `num_iterations` (or a stop request).
 
@@ -42,15 +61,10 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
   """
   exp, task = context.experiment, context.task
   stopped = lambda: context.stop.requested
-  client = replay.wait_for_server(context.replay_address, stopped,
-                                  context.console.line)
-  if client is None:
+  connected = connect(context)
+  if connected is None:
     return {'env_steps': 0, 'weights_version': None}
-  seed = environments.collector_seed(exp.seed, task)
-  if seed is not None:
-    tf.keras.utils.set_random_seed(seed)
-  env = environments.create(seed)
-  context.started()
+  client, env = connected
   writer = experience_writer.ExperienceWriter(client)
   train_step = tf.Variable(0, dtype=tf.int64, trainable=False)
   try:

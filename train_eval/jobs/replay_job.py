@@ -3,7 +3,9 @@
 Two tables: the experience table, whose `SampleToInsertRatio` rate limiter
 holds `batch_size / collect_steps_per_iteration` sampled items per inserted
 item (the one-process loop's ratio) within `ReverbReplay.rate_limit_slack_steps`
-environment steps, sampling only after `initial_collect_steps` items; and the
+environment steps, sampling only after `initial_collect_steps` items (for an
+on-policy agent, a queue of tagged sequences instead:
+`on_policy_replay`); and the
 variables table with the collect policy's latest weights. With
 `ReverbReplay.checkpoint` the experience table is restored from
 root_dir/train/replay_buffer_checkpoints at start and saved there on stop.
@@ -15,6 +17,8 @@ from typing import Any, Dict
 from absl import logging
 import reverb
 
+from train_eval import agents
+from train_eval import on_policy_replay
 from train_eval import replay
 from train_eval.jobs import context as context_lib
 
@@ -31,14 +35,16 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
   context.started()
   checkpoint_path = (replay.checkpoint_dir(context.root_dir)
                      if context.replay.checkpoint else None)
+  experience = (on_policy_replay.batches_table()
+                if agents.is_on_policy(context.experiment.agent_fn) else
+                replay.experience_table(
+                    context.replay, samples_per_insert(context),
+                    min_size_to_sample=context.experiment.initial_collect_steps))
   server = replay.start_server(
-      [replay.experience_table(
-          context.replay, samples_per_insert(context),
-          min_size_to_sample=context.experiment.initial_collect_steps),
-       replay.variables_table()],
+      [experience, replay.variables_table()],
       port=context.replay_port, checkpoint_path=checkpoint_path)
   client = reverb.Client(f'{replay.LOCALHOST}:{server.port}')
-  restored = replay.table_size(client)
+  restored = replay.table_size(client, experience.name)
   logging.info('Replay server listening on port %d (all interfaces); %d items '
                'restored.', server.port, restored)
   context.console.line(f'replay server on port {server.port}; ' + (
@@ -51,7 +57,7 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
     if checkpoint_path:
       context.console.line('Stopping: checkpointing the replay table.')
       logging.info('Checkpointed the replay table to %s.', client.checkpoint())
-    inserted, sampled = replay.log_statistics(client)
+    inserted, sampled = replay.log_statistics(client, experience.name)
     return {'port': server.port, 'inserted': inserted, 'sampled': sampled}
   finally:
     server.stop()

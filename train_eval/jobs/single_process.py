@@ -65,6 +65,32 @@ class OneProcessLoop(train_loop.TrainLoop):
       self.evaluate(step)
 
 
+class Evaluation:
+  """The eval environment, evaluator and policy of a one-process run.
+
+  Attributes:
+    evaluator: None when the run does not evaluate (eval_interval 0).
+    policy: the py policy evaluations run (`train_eval.eval_policy`).
+  """
+
+  def __init__(self, context: context_lib.JobContext, agent):
+    exp = context.experiment
+    self._env = (environments.create(environments.eval_seed(exp.seed))
+                 if exp.eval_interval else None)
+    self.evaluator = (evaluation.Evaluator(self._env, exp.eval_episodes,
+                                           context.root_dir)
+                      if self._env else None)
+    tf_policy = agents.eval_policy(agent, exp.eval_policy)
+    logging.info('Evaluating %s every %d train steps.',
+                 type(tf_policy).__name__, exp.eval_interval)
+    self.policy = py_tf_eager_policy.PyTFEagerPolicy(tf_policy,
+                                                     use_tf_function=True)
+
+  def close(self) -> None:
+    if self._env:
+      self._env.close()
+
+
 def run(context: context_lib.JobContext) -> Dict[str, Any]:
   """Trains until `num_iterations` (or a stop request), then saves.
 
@@ -76,12 +102,11 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
   if exp.seed is not None:
     tf.keras.utils.set_random_seed(exp.seed)
   collect_env = environments.create(exp.seed)
-  eval_env = (environments.create(environments.eval_seed(exp.seed))
-              if exp.eval_interval else None)
   agent, train_step = agents.build(exp.agent_fn, collect_env)
   existing_run.check_compatible(context.root_dir, agent, train_step,
                                 context.savers.overwrite_existing)
 
+  evaluation_parts: Optional[Evaluation] = None
   server = replay.start_server(
       [replay.experience_table(context.replay)],
       checkpoint_path=(replay.checkpoint_dir(context.root_dir)
@@ -112,15 +137,9 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
         collect_env, writer, train_step,
         exp.initial_collect_steps - replay.table_size(client))
 
-    evaluator = (evaluation.Evaluator(eval_env, exp.eval_episodes,
-                                      context.root_dir) if eval_env else None)
-    tf_eval_policy = agents.eval_policy(agent, exp.eval_policy)
-    logging.info('Evaluating %s every %d train steps.',
-                 type(tf_eval_policy).__name__, exp.eval_interval)
-    loop = OneProcessLoop(
-        context, trainer, collector, evaluator,
-        py_tf_eager_policy.PyTFEagerPolicy(tf_eval_policy,
-                                           use_tf_function=True))
+    evaluation_parts = Evaluation(context, agent)
+    loop = OneProcessLoop(context, trainer, collector,
+                          evaluation_parts.evaluator, evaluation_parts.policy)
     step = loop.run()
     replay.log_statistics(client)
     return {'train_step': step, 'eval': loop.results,
@@ -130,5 +149,5 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
       trainer.close()
     server.stop()
     collect_env.close()
-    if eval_env:
-      eval_env.close()
+    if evaluation_parts is not None:
+      evaluation_parts.close()

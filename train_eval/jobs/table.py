@@ -3,7 +3,8 @@
 `main` picks a kind's runner by `--job`; both launchers start the launched
 kinds from `instances`, restart those that die (up to `MAX_RESTARTS` each) and
 stop them in `stop_order`; `threads` takes each kind's thread defaults.
-A new kind of job (e.g. on-policy collection) is one more `JobKind` here.
+A new kind of job is one more `JobKind` here; the kinds 'all', 'train' and
+'collect' run their on-policy variant for an on-policy agent (`by_agent`).
 """
 
 import dataclasses
@@ -11,7 +12,11 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from train_eval.jobs import collect_job
 from train_eval.jobs import context as context_lib
+from train_eval import agents
 from train_eval.jobs import eval_job
+from train_eval.jobs import on_policy
+from train_eval.jobs import on_policy_collect
+from train_eval.jobs import on_policy_train
 from train_eval.jobs import replay_job
 from train_eval.jobs import single_process
 from train_eval.jobs import train_job
@@ -29,6 +34,8 @@ class JobKind:
     run: the job itself; returns what its summary lines report.
     launched: started by the launchers (every kind but 'all').
     per_task: one job per collector, `--task=i --collectors=N`.
+    counts_collectors: gets `--collectors=N` (the on-policy learner waits for
+      a sequence from each).
     serves_replay: gets `--replay_port`.
     uses_replay: gets `--replay_address`.
     needs_eval: started only when the run evaluates (eval_interval > 0).
@@ -42,6 +49,7 @@ class JobKind:
   run: Callable[[context_lib.JobContext], Dict[str, Any]]
   launched: bool = True
   per_task: bool = False
+  counts_collectors: bool = False
   serves_replay: bool = False
   uses_replay: bool = False
   needs_eval: bool = False
@@ -52,14 +60,29 @@ class JobKind:
   expects_stop: bool = False
 
 
+def by_agent(off_policy: Callable[[context_lib.JobContext], Dict[str, Any]],
+             on_policy_run: Callable[[context_lib.JobContext], Dict[str, Any]]):
+  """A job that runs `on_policy_run` for an on-policy agent, else `off_policy`."""
+  def run(context: context_lib.JobContext) -> Dict[str, Any]:
+    if agents.is_on_policy(context.experiment.agent_fn):
+      return on_policy_run(context)
+    return off_policy(context)
+  return run
+
+
+run_all = by_agent(single_process.run, on_policy.run)
+run_train = by_agent(train_job.run, on_policy_train.run)
+run_collect = by_agent(collect_job.run, on_policy_collect.run)
+
+
 # Thread defaults: benchmarks/results/actor_learner.md (see threads.py).
 KINDS: Dict[str, JobKind] = {kind.name: kind for kind in (
-    JobKind('all', single_process.run, launched=False),
+    JobKind('all', run_all, launched=False),
     JobKind('replay', replay_job.run, serves_replay=True, stop_order=2,
             stop_timeout_secs=60, num_cpus=0, expects_stop=True),
-    JobKind('train', train_job.run, uses_replay=True, stop_order=1,
-            stop_timeout_secs=180),
-    JobKind('collect', collect_job.run, per_task=True, uses_replay=True),
+    JobKind('train', run_train, uses_replay=True, counts_collectors=True,
+            stop_order=1, stop_timeout_secs=180),
+    JobKind('collect', run_collect, per_task=True, uses_replay=True),
     JobKind('eval', eval_job.run, needs_eval=True),
 )}
 
@@ -102,7 +125,8 @@ def job_fields(instance: Instance, collectors: int,
   return {
       'job': kind.name,
       'task': instance.task if kind.per_task else 0,
-      'collectors': collectors if kind.per_task else None,
+      'collectors': (collectors if kind.per_task or kind.counts_collectors
+                     else None),
       'replay_address': replay_address if kind.uses_replay else None,
       'replay_port': replay_port if kind.serves_replay else None,
   }

@@ -5,10 +5,13 @@ every `variable_push_interval` train steps, for the collectors. The table's
 rate limiter paces training to collection.
 """
 
-from typing import Any, Dict
+from typing import Any, Dict, Optional, Tuple
 
 from absl import logging
 import numpy as np
+import reverb
+import tensorflow as tf
+from tf_agents.agents import tf_agent
 from tf_agents.metrics import py_metric
 
 from train_eval import agents
@@ -68,6 +71,27 @@ class RemoteReplayLoop(train_loop.TrainLoop):
     self._publisher.push()  # Collectors stop once they see num_iterations.
 
 
+def connect_and_build(context: context_lib.JobContext) -> Optional[
+    Tuple[reverb.Client, tf_agent.TFAgent, tf.Variable]]:
+  """(replay client, agent, train step) once the server answers; None if a
+  stop request came first.
+
+  Raises:
+    errors.UsageError: root_dir holds a run of another agent.
+  """
+  client = replay.wait_for_server(context.replay_address,
+                                  lambda: context.stop.requested,
+                                  context.console.line)
+  if client is None:
+    return None
+  env = environments.create()  # For its specs only.
+  agent, train_step = agents.build(context.experiment.agent_fn, env)
+  env.close()
+  existing_run.check_compatible(context.root_dir, agent, train_step,
+                                context.savers.overwrite_existing)
+  return client, agent, train_step
+
+
 def run(context: context_lib.JobContext) -> Dict[str, Any]:
   """Trains until `num_iterations` (or a stop request), then saves.
 
@@ -75,16 +99,10 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
     {'train_step', 'eval': {}, 'checkpoints'} as `single_process.run`.
   """
   exp = context.experiment
-  client = replay.wait_for_server(context.replay_address,
-                                  lambda: context.stop.requested,
-                                  context.console.line)
-  if client is None:
+  connected = connect_and_build(context)
+  if connected is None:
     return {'train_step': None, 'eval': {}, 'checkpoints': []}
-  env = environments.create()  # For its specs only.
-  agent, train_step = agents.build(exp.agent_fn, env)
-  env.close()
-  existing_run.check_compatible(context.root_dir, agent, train_step,
-                                context.savers.overwrite_existing)
+  client, agent, train_step = connected
 
   trainer = learning.Trainer(
       context.root_dir, agent, train_step,
