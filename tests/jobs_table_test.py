@@ -62,4 +62,6 @@ class InvocationTest(absltest.TestCase):
 
 
 if __name__ == '__main__':
+  # train_eval.main requires --root_dir of the binary; this script has none.
+  flags.FLAGS.set_default('root_dir', '/unused')
   absltest.main()

@@ -58,6 +58,23 @@ class Capture:
     self.moved = True
     return path
 
+  def release(self) -> None:
+    """At exit: flushes what is buffered into the log (dropped if its disk is
+    full) and points fds 1 and 2 at /dev/null.
+
+    Python flushes its streams again at exit and, if that fails (a full disk),
+    ends with status 120 instead of the one the program chose.
+    """
+    for stream in (sys.stdout, sys.stderr):
+      try:
+        stream.flush()
+      except OSError:
+        pass
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    os.close(null)
+
   def discard(self) -> None:
     """Removes the log if it never moved to a root_dir (nothing ran)."""
     if not self.moved and os.path.exists(self.path):

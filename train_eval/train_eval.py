@@ -42,6 +42,7 @@ def run_main() -> None:
   except SystemExit as e:
     if e.code != CRASH_EXIT_CODE:
       capture.discard()  # Only a log still in the temp dir: nothing ran.
+    capture.release()
     raise
 
 
