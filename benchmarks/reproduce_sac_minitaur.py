@@ -2,7 +2,9 @@ r"""Reproduces "SAC minitaur with the Actor-Learner API": the tutorial's loop vs
 
 Runs, one after the other and each in its own process, tf_agents' tutorial as
 written (`benchmarks/tf_agents_loop.py`) and our
-`train_eval --gin_file=sac_minitaur.gin`, with the same seeds; records eval
+`train_eval --gin_file=sac_minitaur.gin` as a `sweep run` of its seeds (in
+runs/reproduce_sac_minitaur/sweep_<side>_<iterations>/, so `sweep report`
+reads it too), with the same seeds; records eval
 AverageReturn and AverageEpisodeLength at every evaluation (every 10000 train
 steps, step 0 included) and the wall and CPU time of each run. Never in CI: a
 full run takes most of an hour on 2 cores.
@@ -55,18 +57,35 @@ FINAL_FRACTION = 0.8
 
 def command(side: str, seed: int, iterations: int, eval_interval: int,
             root_dir: str) -> List[str]:
-  """The command line of one run."""
+  """The command line of one run: the tutorial's loop, or a `sweep run` of ours.
+
+  Ours runs as a sweep of seeds 0..seed in `root_dir` (finished seeds are
+  skipped, so seeds run one per call when given in order).
+  """
   if side == 'tutorial':
     return [sys.executable, '-m', 'benchmarks.tf_agents_loop',
             f'--root_dir={root_dir}', f'--seed={seed}',
             f'--num_iterations={iterations}',
             f'--eval_interval={eval_interval}']
-  return [sys.executable, '-m', 'train_eval.train_eval',
+  return [os.path.join(os.path.dirname(sys.executable), 'sweep'), 'run',
           f'--root_dir={root_dir}', '--gin_file=sac_minitaur.gin',
-          f'--gin_bindings=train_eval.seed = {seed}',
+          f'--seeds={seed + 1}', '--parallel=1',
           f'--gin_bindings=train_eval.num_iterations = {iterations}',
           f'--gin_bindings=train_eval.eval_interval = {eval_interval}'] + (
               ['--collectors=2'] if side == 'ours_collectors2' else [])
+
+
+def sweep_rows(run_dir: str, start: float) -> List[Dict[str, float]]:
+  """The CSV rows of one of our runs, from its eval events (elapsed from `start`, s)."""
+  os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+  from train_eval import summaries  # pylint: disable=g-import-not-at-top
+  returns = summaries.scalars(run_dir, *summaries.EVAL_RETURN)
+  lengths = summaries.scalars(run_dir, 'eval', 'Metrics/AverageEpisodeLength')
+  times = summaries.wall_times(run_dir, *summaries.EVAL_RETURN)
+  return [{'step': step, 'AverageReturn': value,
+           'AverageEpisodeLength': lengths.get(step, float('nan')),
+           'elapsed_s': round(times[step] - start, 1)}
+          for step, value in returns.items()]
 
 
 def _children_cpu_seconds() -> float:
@@ -77,9 +96,13 @@ def _children_cpu_seconds() -> float:
 def run_one(side: str, seed: int, iterations: int, eval_interval: int,
             out_dir: str, log_dir: str) -> Dict[str, object]:
   """Runs one side with one seed; writes its CSV and full log; returns its record."""
-  root_dir = os.path.join(RUNS_DIR, f'{side}_seed{seed}_{iterations}')
-  if os.path.exists(root_dir):
-    raise SystemExit(f'{root_dir} exists (an earlier run); move it away first.')
+  if side == 'tutorial':
+    root_dir = os.path.join(RUNS_DIR, f'{side}_seed{seed}_{iterations}')
+    if os.path.exists(root_dir):
+      raise SystemExit(f'{root_dir} exists (an earlier run); move it away '
+                       'first.')
+  else:
+    root_dir = os.path.join(RUNS_DIR, f'sweep_{side}_{iterations}')
   args = command(side, seed, iterations, eval_interval, root_dir)
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONUNBUFFERED='1',
              PYTHONPATH=REPO_ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
@@ -105,7 +128,9 @@ def run_one(side: str, seed: int, iterations: int, eval_interval: int,
     for line in process.stdout:
       log.write(line)
       match = EVAL_LINE.search(line)
-      if match:
+      if side != 'tutorial':
+        print(f'  {side}: {line.rstrip()}', flush=True)
+      elif match:
         rows.append({'step': int(match.group(1)),
                      'AverageReturn': float(match.group(2)),
                      'AverageEpisodeLength': float(match.group(3)),
@@ -117,6 +142,9 @@ def run_one(side: str, seed: int, iterations: int, eval_interval: int,
   stop.set()
   if returncode != 0:
     raise SystemExit(f'{side} seed {seed} exited {returncode}; see {log_path}.')
+  if side != 'tutorial':
+    root_dir = os.path.join(root_dir, 'default', f'seed={seed}')
+    rows = sweep_rows(root_dir, time.time() - wall)
   with open(os.path.join(out_dir, f'{side}_seed{seed}.csv'), 'w',
             newline='') as f:
     writer = csv.DictWriter(f, FIELDS)

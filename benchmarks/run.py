@@ -103,6 +103,14 @@ def actor_learner_headline(path: str) -> str:
       f'; environment steps/s: {scaling}' if scaling else '')
 
 
+def reproduce_configs_headline(path: str) -> str:
+  """Each config's final score and whether it meets its target."""
+  rows = json.loads(read(path))['rows']
+  return '; '.join(f'{r["config"]} {r["mean"]:.1f} '
+                   f'({"meets" if r["meets"] else "misses"} its target)'
+                   for r in rows) + '; not run by benchmarks.run (hours)'
+
+
 def reproduce_headline(path: str) -> str:
   """The recorded runs (hours each)."""
   runs = json.loads(read(path))
@@ -142,6 +150,9 @@ BENCHMARKS = (
               'reproduce_sac_minitaur/',
               'learning curves: the tutorial vs train_eval, per seed',
               reproduce_headline, run=False),
+    Benchmark('reproduce_configs', 'reproduce/results.json', 'reproduce/',
+              'every packaged config, 3 seeds, against its target',
+              reproduce_configs_headline, run=False),
 )
 
 
