@@ -7,11 +7,11 @@ import tensorflow as tf
 from tf_agents.agents import tf_agent
 from tf_agents.agents.categorical_dqn import categorical_dqn_agent
 from tf_agents.networks import categorical_q_network
-from tf_agents.utils import common
 
 from train_eval import shadowed_bindings
 from train_eval.agents import networks
 from train_eval.agents import runtime
+from train_eval.agents import shared_arguments
 from train_eval.agents import validation
 
 
@@ -57,11 +57,9 @@ def c51_agent(time_step_spec, action_spec, train_step: tf.Variable,
   min_q_value, max_q_value = validation.q_value_range(
       'c51_agent', min_q_value, max_q_value)
   validation.learning_rate('c51_agent.learning_rate', learning_rate)
-  validation.probability('c51_agent.epsilon_greedy', epsilon_greedy)
-  validation.n_step_update('c51_agent.n_step_update', n_step_update)
-  validation.target_and_return('c51_agent', target_update_tau,
-                               target_update_period, gamma,
-                               reward_scale_factor)
+  arguments = shared_arguments.value_based(
+      'c51_agent', epsilon_greedy, n_step_update, target_update_tau,
+      target_update_period, gamma, reward_scale_factor, train_step)
   q_net = shadowed_bindings.call(
       categorical_q_network.CategoricalQNetwork, 'CategoricalQNetwork',
       'c51_agent.fc_layers or c51_agent.num_atoms',
@@ -72,12 +70,6 @@ def c51_agent(time_step_spec, action_spec, train_step: tf.Variable,
       'the same parameter of c51_agent',
       time_step_spec=time_step_spec, action_spec=action_spec,
       categorical_q_network=q_net, optimizer=networks.adam_v1(learning_rate),
-      min_q_value=min_q_value, max_q_value=max_q_value,
-      epsilon_greedy=epsilon_greedy, n_step_update=n_step_update,
-      target_update_tau=target_update_tau,
-      target_update_period=target_update_period,
-      td_errors_loss_fn=common.element_wise_squared_loss,
-      gamma=gamma, reward_scale_factor=reward_scale_factor,
-      train_step_counter=train_step)
+      min_q_value=min_q_value, max_q_value=max_q_value, **arguments)
   agent.initialize()
   return agent

@@ -6,11 +6,11 @@ import gin
 import tensorflow as tf
 from tf_agents.agents import tf_agent
 from tf_agents.agents.ddpg import ddpg_agent as tfa_ddpg_agent
-from tf_agents.utils import common
 
 from train_eval import shadowed_bindings
 from train_eval.agents import networks
 from train_eval.agents import runtime
+from train_eval.agents import shared_arguments
 from train_eval.agents import validation
 
 
@@ -51,36 +51,16 @@ def ddpg_agent(time_step_spec, action_spec, train_step: tf.Variable,
     gamma: discount; 0.995.
     reward_scale_factor: reward multiplier; 1.0.
   """
-  validation.action_kind('ddpg_agent', action_spec, discrete=False)
-  actor_fc_layers = validation.layer_sizes('ddpg_agent.actor_fc_layers',
-                                           actor_fc_layers)
-  critic_layers = validation.critic_layers(
-      'ddpg_agent', critic_obs_fc_layers, critic_action_fc_layers,
-      critic_joint_fc_layers)
-  validation.learning_rate('ddpg_agent.actor_learning_rate',
-                           actor_learning_rate)
-  validation.learning_rate('ddpg_agent.critic_learning_rate',
-                           critic_learning_rate)
+  arguments = shared_arguments.deterministic_actor_critic(
+      'ddpg_agent', time_step_spec, action_spec, actor_fc_layers,
+      critic_obs_fc_layers, critic_action_fc_layers, critic_joint_fc_layers,
+      actor_learning_rate, critic_learning_rate, networks.adam_v1,
+      target_update_tau, target_update_period, gamma, reward_scale_factor,
+      train_step)
   validation.non_negative('ddpg_agent.ou_stddev', ou_stddev)
   validation.probability('ddpg_agent.ou_damping', ou_damping)
-  validation.target_and_return('ddpg_agent', target_update_tau,
-                               target_update_period, gamma,
-                               reward_scale_factor)
-  observation_spec = time_step_spec.observation
   agent = shadowed_bindings.call(
       tfa_ddpg_agent.DdpgAgent, 'DdpgAgent', 'the same parameter of ddpg_agent',
-      time_step_spec=time_step_spec, action_spec=action_spec,
-      actor_network=networks.deterministic_actor(
-          observation_spec, action_spec, 'ddpg_agent', actor_fc_layers),
-      critic_network=networks.critic(
-          observation_spec, action_spec, 'ddpg_agent', *critic_layers),
-      actor_optimizer=networks.adam_v1(actor_learning_rate),
-      critic_optimizer=networks.adam_v1(critic_learning_rate),
-      ou_stddev=ou_stddev, ou_damping=ou_damping,
-      target_update_tau=target_update_tau,
-      target_update_period=target_update_period,
-      td_errors_loss_fn=common.element_wise_huber_loss,
-      gamma=gamma, reward_scale_factor=reward_scale_factor,
-      train_step_counter=train_step)
+      ou_stddev=ou_stddev, ou_damping=ou_damping, **arguments)
   agent.initialize()
   return agent

@@ -7,11 +7,11 @@ import tensorflow as tf
 from tf_agents.agents import tf_agent
 from tf_agents.agents.dqn import dqn_agent as tfa_dqn_agent
 from tf_agents.networks import q_network
-from tf_agents.utils import common
 
 from train_eval import shadowed_bindings
 from train_eval.agents import networks
 from train_eval.agents import runtime
+from train_eval.agents import shared_arguments
 from train_eval.agents import validation
 
 
@@ -52,11 +52,9 @@ def dqn_agent(time_step_spec, action_spec, train_step: tf.Variable,
   validation.action_kind('dqn_agent', action_spec, discrete=True)
   fc_layers = validation.layer_sizes('dqn_agent.fc_layers', fc_layers)
   validation.learning_rate('dqn_agent.learning_rate', learning_rate)
-  validation.probability('dqn_agent.epsilon_greedy', epsilon_greedy)
-  validation.n_step_update('dqn_agent.n_step_update', n_step_update)
-  validation.target_and_return('dqn_agent', target_update_tau,
-                               target_update_period, gamma,
-                               reward_scale_factor)
+  arguments = shared_arguments.value_based(
+      'dqn_agent', epsilon_greedy, n_step_update, target_update_tau,
+      target_update_period, gamma, reward_scale_factor, train_step)
   validation.boolean('dqn_agent.double_dqn', double_dqn)
   q_net = shadowed_bindings.call(
       q_network.QNetwork, 'QNetwork', 'dqn_agent.fc_layers',
@@ -67,13 +65,7 @@ def dqn_agent(time_step_spec, action_spec, train_step: tf.Variable,
   agent = shadowed_bindings.call(
       agent_class, name, 'the same parameter of dqn_agent',
       time_step_spec=time_step_spec, action_spec=action_spec, q_network=q_net,
-      optimizer=networks.adam(learning_rate),
-      epsilon_greedy=epsilon_greedy, n_step_update=n_step_update,
-      target_update_tau=target_update_tau,
-      target_update_period=target_update_period,
-      td_errors_loss_fn=common.element_wise_squared_loss,
-      gamma=gamma, reward_scale_factor=reward_scale_factor,
-      train_step_counter=train_step)
+      optimizer=networks.adam(learning_rate), **arguments)
   agent.initialize()
   return agent
 

@@ -6,11 +6,11 @@ import gin
 import tensorflow as tf
 from tf_agents.agents import tf_agent
 from tf_agents.agents.td3 import td3_agent as tfa_td3_agent
-from tf_agents.utils import common
 
 from train_eval import shadowed_bindings
 from train_eval.agents import networks
 from train_eval.agents import runtime
+from train_eval.agents import shared_arguments
 from train_eval.agents import validation
 
 
@@ -56,42 +56,22 @@ def td3_agent(time_step_spec, action_spec, train_step: tf.Variable,
     gamma: discount; 0.995.
     reward_scale_factor: reward multiplier; 1.0.
   """
-  validation.action_kind('td3_agent', action_spec, discrete=False)
-  actor_fc_layers = validation.layer_sizes('td3_agent.actor_fc_layers',
-                                           actor_fc_layers)
-  critic_layers = validation.critic_layers(
-      'td3_agent', critic_obs_fc_layers, critic_action_fc_layers,
-      critic_joint_fc_layers)
-  validation.learning_rate('td3_agent.actor_learning_rate',
-                           actor_learning_rate)
-  validation.learning_rate('td3_agent.critic_learning_rate',
-                           critic_learning_rate)
+  arguments = shared_arguments.deterministic_actor_critic(
+      'td3_agent', time_step_spec, action_spec, actor_fc_layers,
+      critic_obs_fc_layers, critic_action_fc_layers, critic_joint_fc_layers,
+      actor_learning_rate, critic_learning_rate, networks.adam,
+      target_update_tau, target_update_period, gamma, reward_scale_factor,
+      train_step)
   for name, value in (('exploration_noise_std', exploration_noise_std),
                       ('target_policy_noise', target_policy_noise),
                       ('target_policy_noise_clip', target_policy_noise_clip)):
     validation.non_negative(f'td3_agent.{name}', value)
   validation.period('td3_agent.actor_update_period', actor_update_period)
-  validation.target_and_return('td3_agent', target_update_tau,
-                               target_update_period, gamma,
-                               reward_scale_factor)
-  observation_spec = time_step_spec.observation
   agent = shadowed_bindings.call(
       tfa_td3_agent.Td3Agent, 'Td3Agent', 'the same parameter of td3_agent',
-      time_step_spec=time_step_spec, action_spec=action_spec,
-      actor_network=networks.deterministic_actor(
-          observation_spec, action_spec, 'td3_agent', actor_fc_layers),
-      critic_network=networks.critic(
-          observation_spec, action_spec, 'td3_agent', *critic_layers),
-      actor_optimizer=networks.adam(actor_learning_rate),
-      critic_optimizer=networks.adam(critic_learning_rate),
       exploration_noise_std=exploration_noise_std,
       target_policy_noise=target_policy_noise,
       target_policy_noise_clip=target_policy_noise_clip,
-      target_update_tau=target_update_tau,
-      target_update_period=target_update_period,
-      actor_update_period=actor_update_period,
-      td_errors_loss_fn=common.element_wise_huber_loss,
-      gamma=gamma, reward_scale_factor=reward_scale_factor,
-      train_step_counter=train_step)
+      actor_update_period=actor_update_period, **arguments)
   agent.initialize()
   return agent
