@@ -263,7 +263,7 @@ class SeparateJobsTest(test_case.TestCase):
     result = subprocess.run(
         train_eval_test.command(
             root_dir, ['ppo_invertedpendulum.gin'],
-            ['train_eval.collect_steps_per_iteration = 32',
+            ['train_eval.collect_steps_per_iteration = 33',
              'ppo_agent.minibatch_size = 16', 'ppo_agent.num_epochs = 2',
              'train_eval.num_iterations = 8', 'train_eval.eval_interval = 0',
              'ppo_agent.actor_fc_layers = (8,)',
@@ -275,8 +275,9 @@ class SeparateJobsTest(test_case.TestCase):
         text=True, timeout=600)
     output = result.stdout + result.stderr
     self.assertEqual(result.returncode, 0, output[-3000:])
-    # 2 collectors x 16 steps: 2 minibatches of 16, 2 epochs: 4 train steps
-    # per iteration, each iteration on the sequences of its own weights.
+    # 2 collectors x 16 steps (equal lengths, stacked; the odd step left
+    # out): 2 minibatches of 16, 2 epochs: 4 train steps per iteration, each
+    # on the sequences of the weights the iteration began with.
     self.assertRegex(output, r'(\[train\] )?Finished at train step 8\.')
     self.assertEqual(learning.checkpointed_steps(root_dir), [4, 8])
 

@@ -32,6 +32,16 @@ def plain(structure: Any) -> Any:
   return structure
 
 
+def sequence_length(steps_per_iteration: int, collectors: int) -> int:
+  """Steps each of `collectors` collects per iteration of fixed length.
+
+  Equal shares, so that the learner stacks the sequences side by side; an
+  uneven remainder of `steps_per_iteration` is left out (2048 with 3
+  collectors: 3 x 682).
+  """
+  return steps_per_iteration // collectors
+
+
 class StaleBatchError(RuntimeError):
   """A batch offered to the wrong train step, twice, or not at all."""
 

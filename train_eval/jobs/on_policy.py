@@ -77,7 +77,8 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
     agent, train_step = agents.build(exp.agent_fn, collect_env)
     on_policy_minibatches.check_batch(
         on_policy_minibatches.of(agent), exp.agent_fn.__name__,
-        exp.collect_steps_per_iteration, exp.collect_episodes_per_iteration)
+        exp.collect_steps_per_iteration, exp.collect_episodes_per_iteration,
+        context.num_tasks)
     existing_run.check_compatible(context.root_dir, agent, train_step,
                                   context.savers.overwrite_existing)
     batch = on_policy_batch.OnPolicyBatch(agent.collect_data_spec)

@@ -82,7 +82,8 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
   client, agent, train_step = connected
   on_policy_minibatches.check_batch(
       on_policy_minibatches.of(agent), exp.agent_fn.__name__,
-      exp.collect_steps_per_iteration, exp.collect_episodes_per_iteration)
+      exp.collect_steps_per_iteration, exp.collect_episodes_per_iteration,
+      context.num_tasks)
   data_spec = on_policy_batch.plain(agent.collect_data_spec)
   batch = on_policy_batch.OnPolicyBatch(
       data_spec, side_by_side=not exp.collect_episodes_per_iteration)
