@@ -5,9 +5,10 @@ process the batch never needs to leave it, the learner reads it whole (no
 sampling), and nothing of it outlives the train step, so a server, its
 round trips and its clearing would add only ways to train on the wrong data.
 
-The rule it enforces: a batch is trained on only by the train step whose
-weights collected it (`open(version)` ... `take(version)`), and only once;
-anything else raises `StaleBatchError` instead of training.
+The rule it enforces: a batch is trained on only by the iteration that starts
+at the train step whose weights collected it (`open(version)` ...
+`take(version)`; one train step for REINFORCE, PPO's minibatches after it),
+and only once; anything else raises `StaleBatchError` instead of training.
 """
 
 import collections.abc

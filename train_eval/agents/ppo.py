@@ -61,8 +61,10 @@ def ppo_agent(time_step_spec, action_spec, train_step: tf.Variable,
   minibatches of `minibatch_size` steps, and one agent train call is one
   minibatch: the train step counts minibatches, num_epochs *
   (collect_steps_per_iteration // minibatch_size) per iteration (320 with
-  2048, 10 and 64). The observation and reward normalisers are updated once
-  per iteration with the whole batch (see `on_policy_minibatches`).
+  2048, 10 and 64), and a run stops at the end of the iteration that reaches
+  `train_eval.num_iterations`. The observation and reward normalisers are
+  updated once per iteration with the whole batch (see
+  `on_policy_minibatches`).
   Defaults are schulman17's.
 
   Args:
