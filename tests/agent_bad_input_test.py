@@ -101,6 +101,18 @@ CASES = {
     'zero_epochs': (
         'ppo_invertedpendulum.gin', ON_POLICY + ['ppo_agent.num_epochs = 0'],
         r'ppo_agent\.num_epochs = 0: must be an integer >= 1'),
+    'zero_minibatch_size': (
+        'ppo_invertedpendulum.gin', ON_POLICY + ['ppo_agent.minibatch_size = 0'],
+        r'ppo_agent\.minibatch_size = 0: must be an integer >= 1'),
+    'minibatch_above_the_batch': (
+        'ppo_halfcheetah.gin', ON_POLICY + ['ppo_agent.minibatch_size = 32'],
+        r'ppo_agent\.minibatch_size = 32 with '
+        r'train_eval\.collect_steps_per_iteration = 16: an iteration must '
+        r'hold at least one minibatch'),
+    'decay_not_a_bool': (
+        'ppo_invertedpendulum.gin',
+        ON_POLICY + ["ppo_agent.learning_rate_decay = 'linear'"],
+        r"ppo_agent\.learning_rate_decay = 'linear': must be True or False"),
     'ratio_clipping_above_one': (
         'ppo_invertedpendulum.gin',
         ON_POLICY + ['ppo_agent.importance_ratio_clipping = 1.5'],

@@ -61,14 +61,16 @@ LAYERS = {
     'ppo_agent': ['ppo_agent.actor_fc_layers = (8,)',
                   'ppo_agent.value_fc_layers = (8,)'],
 }
-# On-policy agents take no random steps; PPO's train step counts its epochs
-# (2 per iteration here, so that the steps are 2 and 4 as for the others).
+# On-policy agents take no random steps; PPO's train step counts its
+# minibatches (2 epochs of one 32-step minibatch per iteration here, so that
+# the steps are 2 and 4 as for the others).
 ON_POLICY = {
     'reinforce_agent': ['train_eval.initial_collect_steps = 0',
                         'train_eval.collect_episodes_per_iteration = 2'],
     'ppo_agent': ['train_eval.initial_collect_steps = 0',
                   'train_eval.collect_steps_per_iteration = 32',
-                  'ppo_agent.num_epochs = 2'],
+                  'ppo_agent.num_epochs = 2',
+                  'ppo_agent.minibatch_size = 32'],
 }
 EVALUATION = re.compile(r'step (\d+): AverageReturn = (-?[\d.]+), '
                         r'AverageEpisodeLength = ([\d.]+)')

@@ -73,13 +73,15 @@ _DQN_TUTORIAL = {  # docs/tutorials/1_dqn_tutorial.ipynb
 }
 _PPO_EXAMPLE = {  # examples/ppo/schulman17/train_eval_lib.py
     'load_environment.suite': 'pybullet',
-    'train_eval.num_iterations': 16000,  # 1600 iterations of 10 epochs.
+    # 1600 iterations of 10 epochs x 32 minibatches.
+    'train_eval.num_iterations': 512000,
     'train_eval.initial_collect_steps': 0,
     'train_eval.collect_steps_per_iteration': 2048,
     'train_eval.eval_episodes': 100, 'train_eval.eval_policy': 'greedy',
     'ppo_agent.actor_fc_layers': (64, 64),
     'ppo_agent.value_fc_layers': (64, 64),
     'ppo_agent.learning_rate': 3e-4, 'ppo_agent.num_epochs': 10,
+    'ppo_agent.minibatch_size': 64, 'ppo_agent.learning_rate_decay': True,
     'ppo_agent.importance_ratio_clipping': 0.2,
     'ppo_agent.lambda_value': 0.95, 'ppo_agent.discount_factor': 0.99,
     'ppo_agent.entropy_regularization': 0.0,

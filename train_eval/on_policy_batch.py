@@ -5,9 +5,10 @@ process the batch never needs to leave it, the learner reads it whole (no
 sampling), and nothing of it outlives the train step, so a server, its
 round trips and its clearing would add only ways to train on the wrong data.
 
-The rule it enforces: a batch is trained on only by the train step whose
-weights collected it (`open(version)` ... `take(version)`), and only once;
-anything else raises `StaleBatchError` instead of training.
+The rule it enforces: a batch is trained on only by the iteration that starts
+at the train step whose weights collected it (`open(version)` ...
+`take(version)`; one train step for REINFORCE, PPO's minibatches after it),
+and only once; anything else raises `StaleBatchError` instead of training.
 """
 
 import collections.abc
@@ -30,6 +31,16 @@ def plain(structure: Any) -> Any:
   if isinstance(structure, (list, tuple)):
     return type(structure)(map(plain, structure))
   return structure
+
+
+def sequence_length(steps_per_iteration: int, collectors: int) -> int:
+  """Steps each of `collectors` collects per iteration of fixed length.
+
+  Equal shares, so that the learner stacks the sequences side by side; an
+  uneven remainder of `steps_per_iteration` is left out (2048 with 3
+  collectors: 3 x 682).
+  """
+  return steps_per_iteration // collectors
 
 
 class StaleBatchError(RuntimeError):

@@ -55,8 +55,8 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
         subscriber.available, "the learner's first weights in the variables "
         'table', stopped, context.console.line):
       return {'sequences': 0, 'weights_version': None}
-    steps = collection.initial_share(exp.collect_steps_per_iteration,
-                                     context.num_tasks, task)
+    steps = on_policy_batch.sequence_length(exp.collect_steps_per_iteration,
+                                            context.num_tasks)
     episodes = (collection.initial_share(exp.collect_episodes_per_iteration,
                                          context.num_tasks, task)
                 if exp.collect_episodes_per_iteration else 0)

@@ -2,14 +2,15 @@
 
 Each iteration: publish the weights (tagged with the train step), gather one
 sequence from every collector collected by exactly those weights (anything
-older is dropped: `on_policy_replay.gather`), train once on them, discard
-them.
+older is dropped: `on_policy_replay.gather`), train on them (once, or PPO's
+epochs of minibatches: `on_policy_minibatches`), discard them.
 """
 
 from typing import Any, Dict, Optional
 
 from train_eval import learning
 from train_eval import on_policy_batch
+from train_eval import on_policy_minibatches
 from train_eval import on_policy_replay
 from train_eval import replay
 from train_eval import train_loop
@@ -22,8 +23,10 @@ class RemoteOnPolicyLoop(train_loop.TrainLoop):
   """Trains on the collectors' sequences of the current version only."""
 
   def __init__(self, context, trainer, client, publisher,
-               batch: on_policy_batch.OnPolicyBatch, data_spec):
+               batch: on_policy_batch.OnPolicyBatch, data_spec,
+               minibatches: on_policy_minibatches.MinibatchTrainer):
     super().__init__(context, trainer)
+    self._minibatches = minibatches
     self._client = client
     self._publisher = publisher
     self._batch = batch
@@ -53,7 +56,11 @@ class RemoteOnPolicyLoop(train_loop.TrainLoop):
       self._publisher.push()
 
   def train(self) -> Optional[float]:
-    return super().train() if self._ready else None
+    if not self._ready:
+      return None
+    if self._minibatches.minibatching is None:
+      return super().train()
+    return self._minibatches.train(self._batch.take(self.trainer.step))
 
   def after_step(self, step: int) -> None:
     self._publisher.push()
@@ -73,6 +80,10 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
   if connected is None:
     return {'train_step': None, 'eval': {}, 'checkpoints': []}
   client, agent, train_step = connected
+  on_policy_minibatches.check_batch(
+      on_policy_minibatches.of(agent), exp.agent_fn.__name__,
+      exp.collect_steps_per_iteration, exp.collect_episodes_per_iteration,
+      context.num_tasks)
   data_spec = on_policy_batch.plain(agent.collect_data_spec)
   batch = on_policy_batch.OnPolicyBatch(
       data_spec, side_by_side=not exp.collect_episodes_per_iteration)
@@ -87,8 +98,9 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
           'Learner checkpoint restored; on-policy: collecting afresh.')
     publisher = weights.Publisher(client, agent.collect_policy.variables(),
                                   train_step)
-    loop = RemoteOnPolicyLoop(context, trainer, client, publisher, batch,
-                              data_spec)
+    loop = RemoteOnPolicyLoop(
+        context, trainer, client, publisher, batch, data_spec,
+        on_policy_minibatches.MinibatchTrainer(agent, trainer.learner))
     step = loop.run()
   finally:
     trainer.close()
