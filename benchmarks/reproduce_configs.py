@@ -77,7 +77,10 @@ REPRODUCTIONS = (
                  _ZOO + 'DDPG -152.1 ± 94.3 at 20k steps; meets: >= -246.4'),
     Reproduction('ppo_invertedpendulum', 'examples/ppo/schulman17',
                  'InvertedPendulumBulletEnv-v0', 950.0,
-                 'registered threshold 950 (maximum 1000)'),
+                 'registered threshold 950 (maximum 1000)',
+                 ('train_eval.num_iterations = 23360',
+                  'train_eval.eval_interval = 3200',
+                  'train_eval.eval_episodes = 10')),
 )
 BY_NAME = {r.config: r for r in REPRODUCTIONS}
 
