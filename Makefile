@@ -17,8 +17,11 @@ $(INSTALLED): setup.py constraints.txt
 	touch $@
 
 # The default suite; long tests (*_long_test.py) are left to `make test-long`.
+# Two workers, a test file each at a time (--dist loadfile keeps a file's
+# class fixtures in one process): most files wait on subprocesses or run
+# TensorFlow on one core, so two at once use both cores.
 test: $(INSTALLED)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n 2 --dist loadfile tests
 
 test-long: $(INSTALLED)
 	$(PY) -m pytest -q tests --override-ini='addopts=-p no:cacheprovider' -k long_test

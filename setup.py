@@ -21,6 +21,7 @@ INSTALL_REQUIRES = [
 
 TEST_REQUIRES = [
     'pytest==9.2.0',
+    'pytest-xdist==3.8.0',  # `make test` runs test files on 2 workers.
 ]
 
 # `train_eval --launcher=ray`: the jobs as Ray actors across a cluster.
