@@ -199,6 +199,8 @@ def pop(client: reverb.Client, table: str, dtypes, shapes,
   until someone inserts (and the collectors wait for the learner). The
   server's rate limiter times the wait out, so no item is taken after it;
   a server that is down is waited for (its restart, then `timeout_ms`).
+  Each call opens a dataset: about 25 ms per item taken, against 1 ms for
+  `client.sample` (measured on 2 busy cores).
 
   Args:
     client: the replay client.
