@@ -15,6 +15,7 @@ import tensorflow as tf
 import triggers
 from triggers import checkpoint_format
 from triggers import checkpoint_writer
+from triggers import durable
 from triggers import manifest
 from triggers import variable_snapshot
 from tests import test_case
@@ -480,17 +481,34 @@ class DurablePublicationTest(test_case.TestCase):
       st = os.stat(path)  # Nothing written to it after its fsync.
       self.assertEqual(recorder.events[synced_at][2],
                        (st.st_size, st.st_mtime_ns), path)
-    # Directories after what they hold, the new tree's root last, then the
-    # rename, then the directory holding the new name.
-    variables_at = recorder.index('fsync', os.path.join(temp, 'variables'))
-    root_at = recorder.index('fsync', temp)
-    self.assertLess(max(recorder.index('fsync', temp + p[len(final):])
-                        for p in published), root_at)
-    self.assertLess(variables_at, root_at)
-    self.assertLess(root_at, rename_at)
+    # The new tree's directories after every write into them (the tree's
+    # fsyncs run at once, in no set order), all before the rename, then the
+    # directory holding the new name.
+    last_write_at = max(i for i, e in enumerate(recorder.events)
+                        if e[0] == 'write')
+    for directory in (temp, os.path.join(temp, 'variables')):
+      synced_at = recorder.index('fsync', directory)
+      self.assertLess(last_write_at, synced_at, directory)
+      self.assertLess(synced_at, rename_at, directory)
     self.assertGreater(
         max(i for i, e in enumerate(recorder.events)
             if e[:2] == ('fsync', checkpoints_dir)), rename_at)
+
+  def test_a_trees_fsyncs_run_at_once(self):
+    tree = self.create_tempdir().full_path
+    os.makedirs(os.path.join(tree, 'variables'))
+    for name in ('manifest.json', 'variables/data', 'variables/index'):
+      with open(os.path.join(tree, name), 'w') as f:
+        f.write(name)
+    # Each fsync waits for the other four: one at a time, none would return.
+    all_in = threading.Barrier(5, timeout=60)
+    real_fsync = os.fsync
+    def fsync(fd):
+      all_in.wait()
+      real_fsync(fd)
+    with mock.patch.object(os, 'fsync', fsync):
+      durable.sync_tree(tree)
+    self.assertFalse(all_in.broken)
 
   def test_replaced_directory_is_synced_before_the_swap_parent_after(self):
     root = self.create_tempdir().full_path
@@ -504,8 +522,9 @@ class DurablePublicationTest(test_case.TestCase):
     checkpoint_format.replace_directory(temp, final)
     synced = [e[1] for e in recorder.events if e[0] == 'fsync']
     # Synced under the temporary name, so before the swap; the parent after.
-    self.assertEqual(synced, [os.path.join(temp, 'variables', 'data'),
-                              os.path.join(temp, 'variables'), temp, root])
+    self.assertCountEqual(synced[:3], [os.path.join(temp, 'variables', 'data'),
+                                       os.path.join(temp, 'variables'), temp])
+    self.assertEqual(synced[3:], [root])
     with open(os.path.join(final, 'variables', 'data')) as f:
       self.assertEqual(f.read(), 'new')
 

@@ -4,16 +4,26 @@ import os
 import re
 import signal
 import subprocess
+import threading
 import time
 
 from absl.testing import absltest
+import gin
+import numpy as np
 import portpicker
 import psutil
+import reverb
+import tensorflow as tf
 
 import triggers
 from tests import subprocesses
 from tests import test_case
 from tests import train_eval_test
+from train_eval import configure
+from train_eval import errors
+from train_eval import invocation as invocation_lib
+from train_eval import job_runner  # pylint: disable=unused-import  (registers the configurables)
+from train_eval import replay
 
 PROGRESS = train_eval_test.PROGRESS
 WEIGHTS_LINE = re.compile(r'Collector (\d): \d+ environment steps, weights of '
@@ -47,6 +57,55 @@ def jobs_of(root_dir):
     except psutil.Error:
       pass  # Ended while we looked.
   return found
+
+
+class ReplayPopTest(test_case.TestCase):
+  """`replay.pop`, the on-policy learner's look at its queue, never waits for good."""
+
+  def pop_in_thread(self, client):
+    """`replay.pop` of one int64 item; fails (instead of hanging) if it blocks."""
+    popped = []
+    thread = threading.Thread(target=lambda: popped.append(replay.pop(
+        client, 'queue', [tf.int64], [[1]], timeout_ms=200)), daemon=True)
+    thread.start()
+    thread.join(60)
+    self.assertFalse(thread.is_alive(), 'pop waited for an item for good')
+    return popped[0]
+
+  def test_pop_takes_one_item_and_returns_none_from_a_restarted_server(self):
+    port = portpicker.pick_unused_port()
+    server = replay.start_server([reverb.Table.queue('queue', 8)], port=port)
+    self.addCleanup(lambda: server.stop())  # pylint: disable=unnecessary-lambda
+    client = reverb.Client(f'{replay.LOCALHOST}:{port}')
+    for value in (7, 8):
+      client.insert([np.int64(value)], priorities={'queue': 1.0})
+    self.assertEqual(self.pop_in_thread(client).data[0].numpy().tolist(), [7])
+    self.assertEqual(replay.table_size(client, 'queue'), 1,
+                     'pop took one item, no more')
+    # The replay job killed and restarted empty on its port, as the launcher
+    # does: client.sample would wait here until someone inserts.
+    server.stop()
+    server = replay.start_server([reverb.Table.queue('queue', 8)], port=port)
+    self.assertIsNone(self.pop_in_thread(client))
+
+
+class RuntimeSettingsTest(test_case.TestCase):
+  """What a job needs is in its context, read from gin once by `configure`."""
+
+  def configure(self, bindings=()):
+    return configure.configure(invocation_lib.Invocation(
+        root_dir=self.create_tempdir().full_path, job='collect',
+        gin_files=('c51_cartpole.gin',), gin_bindings=tuple(bindings)))
+
+  def test_the_sequence_length_is_the_agents_and_outlives_gin(self):
+    context = self.configure()
+    gin.clear_config()  # A job reads none of it back.
+    self.assertEqual(context.replay.sequence_length, 3,
+                     'c51_agent.n_step_update = 2, plus one')
+
+  def test_the_sequence_length_is_not_a_binding(self):
+    with self.assertRaisesRegex(errors.UsageError, 'sequence_length'):
+      self.configure(['ReverbReplay.sequence_length = 5'])
 
 
 class DistributedTest(test_case.TestCase):

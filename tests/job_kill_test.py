@@ -4,7 +4,9 @@ One tiny run takes all four kills (each job kind once), so the suite pays for
 one run: the evaluator and a collector first (training goes on without
 them), then the replay server (restarts empty: the collectors refill it),
 then the learner (restarts from its Learner checkpoint). Every wait is for a
-line the launcher or a job writes.
+line the launcher or a job writes. An on-policy run (REINFORCE) takes a kill
+of its replay server: the learner, waiting on the server's queue, must not
+wait there for good.
 """
 
 import os
@@ -32,6 +34,13 @@ BINDINGS = [f'train_eval.num_iterations = {NUM_ITERATIONS}',
             'Learner.checkpoint_interval = 100']
 # Wait limits, only so that a hung run fails instead of hanging the suite.
 WAIT_SECS = 600
+ON_POLICY_ITERATIONS = 60
+ON_POLICY_BINDINGS = [f'train_eval.num_iterations = {ON_POLICY_ITERATIONS}',
+                      'train_eval.eval_interval = 0',
+                      'train_eval.log_interval = 2',
+                      'reinforce_agent.actor_fc_layers = (8,)',
+                      'PolicySavedModelTrigger.interval = 20',
+                      'Learner.checkpoint_interval = 20']
 
 
 def job_process(root_dir, job_flag):
@@ -84,14 +93,18 @@ class JobKillTest(test_case.TestCase):
         lambda t: t.count(f'{name} exited with -9; restarting') > before,
         f'the launcher restarts {name}', process)
 
-  def test_every_job_survives_kill_9_and_the_run_finishes(self):
+  def start(self, gin_files, bindings, collectors=2):
     with open(self.out_path, 'w') as log:
       process = subprocess.Popen(
-          train_eval_test.command(self.root_dir, bindings=BINDINGS,
-                                  flags=['--collectors=2']),
+          train_eval_test.command(self.root_dir, gin_files, bindings,
+                                  flags=[f'--collectors={collectors}']),
           cwd=self.workdir, env=subprocesses.python_env(), stdout=log,
           stderr=subprocess.STDOUT, text=True)
     self.addCleanup(lambda: process.poll() is None and process.kill())
+    return process
+
+  def test_every_job_survives_kill_9_and_the_run_finishes(self):
+    process = self.start([train_eval_test.TINY_SAC], BINDINGS)
     self.wait_for(lambda t: last_step(t) >= 40, 'training reaches step 40',
                   process)
 
@@ -143,6 +156,45 @@ class JobKillTest(test_case.TestCase):
 
     # The evaluator came back and evaluated the final policy.
     self.assertRegex(out, rf'\[eval\] step = {NUM_ITERATIONS}: AverageReturn')
+    self.assertEqual(distributed_test.jobs_of(self.root_dir), [])
+
+  def test_on_policy_learner_outlives_a_kill_9_of_the_replay_job(self):
+    process = self.start(['reinforce_cartpole.gin'], ON_POLICY_BINDINGS)
+    self.wait_for(lambda t: last_step(t) >= 10, 'training reaches step 10',
+                  process)
+    self.kill('--job=replay', 'replay', process)
+    self.assertLess(last_step(self.out()), ON_POLICY_ITERATIONS,
+                    'the run was too fast for the kill to land')
+    self.assertEqual(process.wait(timeout=WAIT_SECS), 0, self.out()[-4000:])
+    out = self.out()
+    self.assertEqual(out.count('[replay] replay server on port'), 2, out)
+    self.assertNotIn('train exited with', out,
+                     'the learner waited out the restart, not restarted')
+    self.assertIn(f'[train] Finished at train step {ON_POLICY_ITERATIONS}.',
+                  out)
+    self.assertEqual(
+        triggers.list_checkpoints(os.path.join(self.root_dir, 'policies'))[-1],
+        ON_POLICY_ITERATIONS)
+    self.assertIn('[launcher] all jobs stopped.', out)
+    self.assertEqual(distributed_test.jobs_of(self.root_dir), [])
+
+  def test_a_second_ctrl_c_kills_a_job_that_does_not_stop(self):
+    process = self.start([train_eval_test.TINY_SAC],
+                         ['train_eval.eval_interval = 0',
+                          'train_eval.log_interval = 1'], collectors=1)
+    self.wait_for(lambda t: last_step(t) >= 1, 'training starts', process)
+    # A learner stuck where no signal reaches it (SIGSTOP holds SIGTERM).
+    job_process(self.root_dir, '--job=train').send_signal(signal.SIGSTOP)
+    process.send_signal(signal.SIGINT)
+    self.wait_for(lambda t: '[collect-0] WARNING: Stop requested' in t,
+                  'the collector is asked to stop', process)
+    process.send_signal(signal.SIGINT)
+    self.assertEqual(process.wait(timeout=WAIT_SECS), 1, self.out()[-4000:])
+    out = self.out()
+    self.assertIn('[launcher] a second Ctrl-C: killing the jobs still running.',
+                  out)
+    self.assertIn('[launcher] train is still running; killing it.', out)
+    self.assertNotIn('Traceback', out)
     self.assertEqual(distributed_test.jobs_of(self.root_dir), [])
 
 

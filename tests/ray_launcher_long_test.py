@@ -1,5 +1,6 @@
 """The Ray launcher under faults (long): kill -9 of each job's actor process, and a
-two-node cluster made on this machine losing a node mid-run. Both runs finish."""
+two-node cluster made on this machine losing a node mid-run (the replay job,
+pinned to the launcher's node, killed there too). Both runs finish."""
 
 import os
 import re
@@ -129,8 +130,24 @@ class RayFaultsTest(test_case.TestCase):
     self.assertLen(actors, 5)
     self.assertLen({a['Address']['NodeID'] for a in actors}, 2,
                    'jobs on both nodes')
+    replay_pid = job_kill_test.started_pids(self.root_dir, 'replay')[-1]
+    replay_actor, = [a for a in actors if a['Pid'] == replay_pid]
+    self.assertEqual(replay_actor['Address']['NodeID'],
+                     replay_actor['OwnerAddress']['NodeID'],
+                     "the replay job runs on the launcher's node")
     cluster.add_node(num_cpus=2)  # Room for what the lost node ran.
     cluster.remove_node(worker)
+    # Restarted, the replay job stays there: its address is the run's.
+    os.kill(replay_pid, signal.SIGKILL)
+    self.wait_for(lambda _: job_kill_test.started_pids(
+        self.root_dir, 'replay')[-1] != replay_pid,
+                  'Ray restarts the replay job', process)
+    restarted, = [a for a in ray_private_state.actors(
+        actor_state_name='ALIVE').values()
+                  if a['Pid'] == job_kill_test.started_pids(
+                      self.root_dir, 'replay')[-1]]
+    self.assertEqual(restarted['Address']['NodeID'],
+                     replay_actor['Address']['NodeID'])
     self.assert_finished(process)
 
 

@@ -31,7 +31,9 @@ def configure(invocation: invocation_lib.Invocation) -> context_lib.JobContext:
   gin_config.parse(list(invocation.gin_files), list(invocation.gin_bindings))
   with gin_config.translated_errors('the gin files'):
     experiment = experiment_lib.load()
-    replay_settings = replay.load_settings(experiment.initial_collect_steps)
+    replay_settings = replay.load_settings(
+        experiment.initial_collect_steps,
+        agents.train_sequence_length(experiment.agent_fn))
     savers = saver_settings()
     check_saver_settings(savers, experiment)
     check_on_policy_jobs(experiment, invocation)

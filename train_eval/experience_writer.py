@@ -19,18 +19,17 @@ from train_eval import replay
 class ExperienceWriter:
   """An Actor observer: `writer(trajectory)` per environment step."""
 
-  def __init__(self, client: reverb.Client, table: str = replay.TABLE_NAME,
-               steps: Optional[int] = None):
+  def __init__(self, client: reverb.Client, steps: int,
+               table: str = replay.TABLE_NAME):
     """Opens a trajectory writer on `client` (in process or over gRPC).
 
     Args:
       client: the replay client.
+      steps: steps per item: `ReplaySettings.sequence_length`.
       table: the experience table.
-      steps: steps per item; None (default) is `replay.sequence_length()`,
-        the bound agent's.
     """
     self._table = table
-    self._steps = steps or replay.sequence_length()
+    self._steps = steps
     self._writer = client.trajectory_writer(
         num_keep_alive_refs=self._steps + 1, validate_items=False)
     self._steps_in_episode = 0

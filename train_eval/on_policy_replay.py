@@ -9,7 +9,6 @@ learner's (`gather`), so no ordering of collectors, restarts or queues can
 make it train on stale data.
 """
 
-import time
 from typing import Any, Callable, List, Optional, Tuple
 
 from absl import logging
@@ -20,7 +19,8 @@ import tensorflow as tf
 from train_eval import replay
 
 BATCHES_TABLE = 'on_policy_batches'
-POLL_SECS = 0.05
+# How long a look at the empty queue waits for an item (then `idle`).
+POLL_MS = 1000
 # Sequences the queue holds; a collector puts one per weights version, so it
 # fills only if the learner stops taking them.
 QUEUE_SIZE = 64
@@ -52,23 +52,24 @@ def gather(client: reverb.Client, data_spec, version: int, count: int,
     version: the learner's train step now.
     count: sequences to gather (one per collector).
     stopped: polled while the queue is empty; True gives up.
-    idle: called while the queue is empty (e.g. to push the weights again
-      to a restarted replay job).
+    idle: called each second the queue stays empty (e.g. to push the
+      weights again to a restarted replay job).
 
   Returns:
     (the sequences, or None if stopped first; how many stale items were
     dropped).
   """
   fresh, dropped = [], 0
+  specs = tf.nest.flatten(data_spec)
+  dtypes = [tf.int64] + [spec.dtype for spec in specs]
+  shapes = [[1]] + [[1, None] + spec.shape.as_list() for spec in specs]
   while len(fresh) < count:
-    if replay.table_size(client, BATCHES_TABLE) == 0:
+    sample = replay.pop(client, BATCHES_TABLE, dtypes, shapes, POLL_MS)
+    if sample is None:
       if stopped():
         return None, dropped
       idle()
-      time.sleep(POLL_SECS)
       continue
-    sample = next(iter(client.sample(BATCHES_TABLE, num_samples=1,
-                                     emit_timesteps=False)))
     tagged, *columns = [np.asarray(column)[0] for column in sample.data]
     if int(tagged) != version:
       dropped += 1

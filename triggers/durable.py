@@ -3,13 +3,23 @@
 A rename is atomic, but without fsync a power loss can leave the new name
 pointing at files whose data never reached the disk, or undo the rename. As
 Orbax and SQLite do: before the rename every file and directory of the new
-tree is fsync'd; after it, the directory holding the new name.
+tree is fsync'd; after it, the directory holding the new name. The tree's
+fsyncs run concurrently: they need only all end before the rename, and a
+journaling filesystem commits concurrent ones together (one journal commit
+instead of one per file: benchmarks/results/durable_saving.md).
 
 Local paths only (`argument_checks.check_local_path`): object stores cannot
 rename atomically.
 """
 
+import concurrent.futures
 import os
+import threading
+
+# Threads that fsync a tree's files and directories at once.
+SYNC_THREADS = 8
+_executor = None
+_executor_lock = threading.Lock()
 
 
 def sync_path(path: str) -> None:
@@ -23,18 +33,34 @@ def sync_path(path: str) -> None:
 
 
 def sync_tree(root: str) -> None:
-  """fsyncs every file under `root`, then each directory, `root` last.
+  """fsyncs every file and directory under `root` (`root` included), concurrently.
 
-  `root` may be a single file.
+  Returns once all are synced. `root` may be a single file.
+
+  Raises:
+    OSError: the first fsync that failed (after all have ended).
   """
   if not os.path.isdir(root):
     sync_path(root)
     return
-  # Bottom-up: a directory is synced after everything in it.
-  for dirpath, _, filenames in os.walk(root, topdown=False):
-    for name in filenames:
-      sync_path(os.path.join(dirpath, name))
-    sync_path(dirpath)
+  paths = []
+  for dirpath, _, filenames in os.walk(root):
+    paths += [os.path.join(dirpath, name) for name in filenames]
+    paths.append(dirpath)
+  futures = [_threads().submit(sync_path, path) for path in paths]
+  concurrent.futures.wait(futures)
+  for future in futures:
+    future.result()
+
+
+def _threads() -> concurrent.futures.ThreadPoolExecutor:
+  """The fsync threads, started at the first tree synced."""
+  global _executor
+  with _executor_lock:
+    if _executor is None:
+      _executor = concurrent.futures.ThreadPoolExecutor(
+          SYNC_THREADS, thread_name_prefix='fsync')
+    return _executor
 
 
 def sync_parent(path: str) -> None:

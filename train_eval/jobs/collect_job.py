@@ -65,7 +65,8 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
   if connected is None:
     return {'env_steps': 0, 'weights_version': None}
   client, env = connected
-  writer = experience_writer.ExperienceWriter(client)
+  writer = experience_writer.ExperienceWriter(
+      client, context.replay.sequence_length)
   train_step = tf.Variable(0, dtype=tf.int64, trainable=False)
   try:
     # A table that already holds the initial collection (restored, or filled

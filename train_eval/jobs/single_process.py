@@ -122,7 +122,8 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
                                f'{replay.LOCALHOST}:{server.port}',
                                over_grpc=False),
         exp.learner_triggers, client, {ENV_STEP_METADATA_KEY: env_steps})
-    writer = experience_writer.ExperienceWriter(client)
+    writer = experience_writer.ExperienceWriter(
+        client, context.replay.sequence_length)
     collector = collection.Collector(
         collect_env, py_tf_eager_policy.PyTFEagerPolicy(
             agent.collect_policy, use_tf_function=True),

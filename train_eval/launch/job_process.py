@@ -91,11 +91,16 @@ class JobProcess:
     except subprocess.TimeoutExpired:
       self._on_line('launcher', f'{self.name} did not stop within '
                     f'{timeout_secs:.0f} s; killing it.')
-      self._process.kill()
-      self._process.wait()
+      self.kill()
     if self._reader:
       self._reader.join(timeout=5)
     return self._process.returncode
+
+  def kill(self) -> None:
+    """SIGKILL, then waits for it to end."""
+    if self._process and self._process.poll() is None:
+      self._process.kill()
+      self._process.wait()
 
   def stop(self, timeout_secs: float) -> Optional[int]:
     """`terminate`, then `wait`."""

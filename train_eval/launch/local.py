@@ -9,7 +9,8 @@ reconnect); and stops everything in `stop_order` on Ctrl-C / SIGTERM or when
 training is done: collectors and evaluator first (so the replay table stops
 changing), then the learner, which saves the policy, Learner and replay
 checkpoints at one step, then the replay server. A job that does not stop
-within its `stop_timeout_secs` is killed, and the launcher says so.
+within its `stop_timeout_secs` is killed, and the launcher says so; a second
+Ctrl-C during the stop kills every job still running at once.
 """
 
 import threading
@@ -82,12 +83,18 @@ def run(jobs: List[table.Instance], invocation: invocation_lib.Invocation,
         f'collector(s){", an evaluator" if with_eval else ""}; logs in '
         'root_dir/logs/.')
   with stop_signals.StopRequest() as stop:
-    for process in processes.values():
-      process.start()
-    train_status = _watch(processes, {job.name: job.kind for job in jobs},
-                          relay, stop)
-  _shut_down(jobs, processes, relay,
-             stop.requested or train_status != 0 or not training_done())
+    try:
+      for process in processes.values():
+        process.start()
+      train_status = _watch(processes, {job.name: job.kind for job in jobs},
+                            relay, stop)
+      _shut_down(jobs, processes, relay,
+                 stop.requested or train_status != 0 or not training_done())
+    except KeyboardInterrupt:  # A second Ctrl-C: stop waiting for the jobs.
+      relay('launcher', 'a second Ctrl-C: killing the jobs still running.')
+      train_status = 1
+    finally:  # No job outlives the launcher.
+      _kill_the_rest(processes, relay)
   relay.finish()
   if train_status == 0:
     relay('launcher', 'all jobs stopped.')
@@ -131,6 +138,15 @@ def _watch(processes: Dict[str, job_process.JobProcess],
     relay('launcher', f'{ended.name} exited with {status}; restarting it '
           f'(restart {ended.restarts} of {table.MAX_RESTARTS}).')
     ended.start()
+
+
+def _kill_the_rest(processes: Dict[str, job_process.JobProcess],
+                   relay) -> None:
+  """Kills every job still running, saying which."""
+  for process in processes.values():
+    if process.poll() is None and process.pid is not None:
+      relay('launcher', f'{process.name} is still running; killing it.')
+      process.kill()
 
 
 def _shut_down(jobs: List[table.Instance],

@@ -3,10 +3,11 @@
 Each job runs inside its actor's process (`JobActor.run`, given the job's
 `Invocation`), so Ray sees any job die and restarts it (`max_restarts`),
 retrying its `run`: the replay server restores its table checkpoint, the
-learner its Learner checkpoint, the others reconnect. The replay actor picks
-a free port on its own node and the others are given that node's address:
-nothing is typed. Ray prefixes each actor's console lines with its name (in
-colour only on a terminal). A local Ray instance (no --ray_address) binds to
+learner its Learner checkpoint, the others reconnect. The replay actor runs
+on the launcher's node (restarts included, so its address holds) and picks a
+free port there; the others are given that address: nothing is typed. Ray
+prefixes each actor's console lines with its name (in colour only on a
+terminal). A local Ray instance (no --ray_address) binds to
 loopback. root_dir must be on storage every node can reach.
 
   train_eval --gin_file=sac_minitaur.gin --root_dir=/shared/runs/m \
@@ -21,6 +22,7 @@ import time
 from typing import Callable, List, Optional
 
 import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from train_eval import console as console_lib
 from train_eval import invocation as invocation_lib
@@ -35,9 +37,19 @@ LOG_FORWARD_SECS = 1.0
 
 
 def _actor(job: table.Instance):
+  """The job's actor; the replay server's pinned to the launcher's node.
+
+  The others are given the replay server's address once, so its restarts
+  must keep it: on the launcher's node (which lives as long as the run) its
+  port is freed by the death of the process that held it.
+  """
+  options = {}
+  if job.kind.serves_replay:
+    options['scheduling_strategy'] = NodeAffinitySchedulingStrategy(
+        node_id=ray.get_runtime_context().get_node_id(), soft=False)
   return JobActor.options(
       name=None, num_cpus=job.kind.num_cpus, max_restarts=table.MAX_RESTARTS,
-      max_task_retries=-1).remote(job.name, job.kind.expects_stop)
+      max_task_retries=-1, **options).remote(job.name, job.kind.expects_stop)
 
 
 def run(jobs: List[table.Instance], invocation: invocation_lib.Invocation,
