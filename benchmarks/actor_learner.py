@@ -130,8 +130,10 @@ def job_name(cmdline: List[str]) -> Optional[str]:
   job = re.search(r'--job=(\w+)', joined)
   if not job:
     return 'launcher' if '--collectors' in joined else 'all'
-  task = re.search(r'--task=(\d+)', joined)
-  return f'collect-{task.group(1)}' if job.group(1) == 'collect' else job.group(1)
+  task = re.search(r'--task=(\d+)', joined)  # Absent for task 0.
+  if job.group(1) == 'collect':
+    return f'collect-{task.group(1) if task else 0}'
+  return job.group(1)
 
 
 def cpu_by_job(process: psutil.Process) -> Dict[str, float]:
@@ -154,16 +156,21 @@ def progress_step(variant: str, line: str) -> Optional[int]:
   return int(match.group(2) if variant == 'tutorial' else match.group(1)) if match else None
 
 
-def run_variant(variant: str, params: Dict) -> Dict:
+def run_variant(variant: str, params: Dict,
+                extra_env: Optional[Dict[str, str]] = None) -> Dict:
   """Runs one variant in a fresh root_dir; returns its speed, CPU by job and ratios.
 
   The speed and the CPU per train step are taken between the first and the
-  last progress lines, as they arrive.
+  last progress lines, as they arrive. `extra_env` is added to the
+  processes' environment (PYTHONPATH entries go first).
   """
   with tempfile.TemporaryDirectory(prefix='actor_learner_') as tmp:
     root_dir = os.path.join(tmp, 'run')
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONPATH=(
-        common.REPO_ROOT + os.pathsep + os.environ.get('PYTHONPATH', '')))
+    extra_env = dict(extra_env or {})
+    paths = [extra_env.pop('PYTHONPATH', None), common.REPO_ROOT,
+             os.environ.get('PYTHONPATH')]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', **extra_env,
+               PYTHONPATH=os.pathsep.join(p for p in paths if p))
     start = time.monotonic()
     proc = subprocess.Popen(command(variant, root_dir, params),
                             cwd=common.REPO_ROOT, env=env, text=True,
