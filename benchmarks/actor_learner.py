@@ -30,6 +30,7 @@ machine: every variant shares the same 2 cores.
 
 import argparse
 import bisect
+import contextlib
 import datetime
 import json
 import os
@@ -199,11 +200,18 @@ def run_variant(variant: str, params: Dict,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     tree = psutil.Process(proc.pid)
     points, output = [], []
-    for line in proc.stdout:
-      output.append(line)
-      step = progress_step(variant, line)
-      if step is not None:
-        points.append((time.monotonic(), step, cpu_by_job(tree)))
+    try:
+      for line in proc.stdout:
+        output.append(line)
+        step = progress_step(variant, line)
+        if step is not None:
+          points.append((time.monotonic(), step, cpu_by_job(tree)))
+    except BaseException:
+      # Interrupted (or a measure failed): no job may outlive the benchmark.
+      for member in tree.children(recursive=True) + [tree]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+          member.kill()
+      raise
     wall = time.monotonic() - start
     if proc.wait() != 0 or len(points) < 2:
       raise RuntimeError(f'{variant} exited {proc.returncode} with '
