@@ -10,8 +10,7 @@ triggers, weights, ... and the loop's rest). Each variant runs once, one after
 the other: `--job=all` and `--collectors=1` by default.
 
   .venv/bin/python -m benchmarks.profile_iteration             # about 6 minutes
-  .venv/bin/python -m benchmarks.profile_iteration --iterations=400 --warmup=100 \
-      --initial_collect=300 --no-write                         # a quick look
+  .venv/bin/python -m benchmarks.profile_iteration --quick --no-write   # a look
 
 Writes benchmarks/results/profile_iteration.md and .json.
 """
@@ -37,6 +36,8 @@ ORDER = ['environment', 'policy', 'replay insert',
          'triggers', 'weights push', 'weights pull',
          'actor (driver, trajectories)', 'learner.run (rest)', 'console',
          profile_hook.REST]
+FULL = dict(iterations=2000, initial_collect=2000, warmup=300)
+QUICK = dict(iterations=600, initial_collect=500, warmup=150)
 JOB_ORDER = ['all', 'train', 'collect-0', 'collect-1', 'replay']
 
 
@@ -134,14 +135,18 @@ def report(params: Dict, results: Dict[str, Dict]) -> str:
 def main(argv=None) -> int:
   parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
   parser.add_argument('--variants', default='all,collectors=1')
-  parser.add_argument('--iterations', type=int, default=2000)
-  parser.add_argument('--initial_collect', type=int, default=2000)
-  parser.add_argument('--warmup', type=int, default=300,
+  parser.add_argument('--quick', action='store_true',
+                      help='600 iterations after 500 random steps, 150 not profiled')
+  parser.add_argument('--iterations', type=int)
+  parser.add_argument('--initial_collect', type=int)
+  parser.add_argument('--warmup', type=int,
                       help='iterations of each process not profiled')
   parser.add_argument('--write', action=argparse.BooleanOptionalAction, default=True)
   args = parser.parse_args(argv)
-  params = dict(iterations=args.iterations, initial_collect=args.initial_collect,
-                warmup=args.warmup, log_interval=100,
+  sizes = QUICK if args.quick else FULL
+  params = dict(iterations=args.iterations or sizes['iterations'],
+                initial_collect=args.initial_collect or sizes['initial_collect'],
+                warmup=args.warmup or sizes['warmup'], log_interval=100,
                 load_at_start=common.load_average(),
                 date=datetime.datetime.now(datetime.timezone.utc).isoformat(
                     timespec='seconds'))
