@@ -355,9 +355,12 @@ def main(argv=None) -> int:
   params = dict(QUICK if args.quick else FULL, mode='quick' if args.quick else 'full',
                 load_at_start=common.load_average(),
                 argv=sys.argv[1:] if argv is None else argv)
-  params.update({name: getattr(args, name) for name in (
+  overrides = {name: getattr(args, name) for name in (
       'iterations', 'initial_collect', 'rounds', 'log_interval')
-                 if getattr(args, name) is not None})
+               if getattr(args, name) is not None}
+  params.update(overrides)
+  if overrides:
+    params['mode'] += ' mode, overridden'
   log = lambda line: print(line, flush=True)
   peers = [p for p in args.peers.split(',') if p]
   for peer in peers:
