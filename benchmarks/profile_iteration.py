@@ -157,9 +157,7 @@ def main(argv=None) -> int:
   markdown = report(params, results)
   print(markdown)
   if args.write:
-    with open(RESULTS + '.md', 'w') as f:
-      f.write(markdown)
-    common.write_json(RESULTS + '.json', {'params': params, 'results': results})
+    common.write_results(RESULTS, markdown, {'params': params, 'results': results})
   return 0
 
 

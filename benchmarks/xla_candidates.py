@@ -96,9 +96,7 @@ def main(argv=None) -> int:
   markdown = '\n'.join(lines) + '\n'
   print(markdown)
   if args.write:
-    with open(RESULTS + '.md', 'w') as f:
-      f.write(markdown)
-    common.write_json(RESULTS + '.json', {'medians_ms': table, 'samples_ms': samples})
+    common.write_results(RESULTS, markdown, {'medians_ms': table, 'samples_ms': samples})
   return 0
 
 
