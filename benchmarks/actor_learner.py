@@ -35,6 +35,7 @@ import datetime
 import json
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -352,6 +353,8 @@ def main(argv=None) -> int:
   parser.add_argument('--results', default='actor_learner',
                       help='name of the results files in benchmarks/results')
   args = parser.parse_args(argv)
+  # A SIGTERM unwinds like Ctrl-C, so run_variant stops the run's jobs too.
+  signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
   params = dict(QUICK if args.quick else FULL, mode='quick' if args.quick else 'full',
                 load_at_start=common.load_average(),
                 argv=sys.argv[1:] if argv is None else argv)
