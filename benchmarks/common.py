@@ -278,3 +278,11 @@ def write_json(path: str, content) -> None:
   os.makedirs(os.path.dirname(path), exist_ok=True)
   with open(path, 'w') as f:
     json.dump(content, f, indent=1, sort_keys=True, default=str)
+
+
+def write_results(path: str, markdown: str, content) -> None:
+  """Writes `path`.md (the report) and `path`.json (the numbers behind it)."""
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  with open(path + '.md', 'w') as f:
+    f.write(markdown)
+  write_json(path + '.json', content)

@@ -111,6 +111,19 @@ def reproduce_configs_headline(path: str) -> str:
                    for r in rows) + '; not run by benchmarks.run (hours)'
 
 
+def profile_headline(path: str) -> str:
+  """Each profiled process's iterations/s and its three largest regions' wall shares."""
+  data = json.loads(read(path))
+  parts = []
+  for variant, result in data['results'].items():
+    for job_name, job in sorted(result['jobs'].items()):
+      total = sum(job['wall_s'].values())
+      top = sorted(job['wall_s'].items(), key=lambda kv: -kv[1])[:3]
+      parts.append(f'{variant} {job_name}: ' + ', '.join(
+          f'{region} {100 * wall / total:.0f} %' for region, wall in top))
+  return '; '.join(parts)
+
+
 def reproduce_headline(path: str) -> str:
   """The recorded runs (hours each)."""
   runs = json.loads(read(path))
@@ -146,6 +159,15 @@ BENCHMARKS = (
     Benchmark('actor_learner', 'actor_learner.json', 'actor_learner.md',
               'iterations/s: tutorial loop vs train_eval, separate jobs',
               actor_learner_headline),
+    Benchmark('profile_iteration', 'profile_iteration.json',
+              'profile_iteration.md',
+              'where a SAC minitaur iteration goes (wall, CPU), per job',
+              profile_headline),
+    Benchmark('sac_minitaur_peers', 'sac_minitaur_peers.json',
+              'sac_minitaur_peers.md',
+              'iterations/s: train_eval beside the tutorial loop, '
+              'stable-baselines3 and SBX',
+              actor_learner_headline, run=False),
     Benchmark('reproduce_sac_minitaur', 'reproduce_sac_minitaur/runs.json',
               'reproduce_sac_minitaur/',
               'learning curves: the tutorial vs train_eval, per seed',
