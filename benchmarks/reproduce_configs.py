@@ -32,6 +32,9 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OUT = os.path.join(REPO_ROOT, 'benchmarks', 'results', 'reproduce')
 DEFAULT_ROOT = os.path.join(REPO_ROOT, 'runs', 'reproduce')
 BIN = os.path.dirname(sys.executable)
+# Written by `python -m benchmarks.tutorial_loops --run_all`: tf_agents' own
+# tutorial loops (DQN, C51, REINFORCE) on the same seeds.
+TUTORIAL_LOOPS = 'tutorial_loops.json'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,8 +156,18 @@ def _finished(run_dir: str) -> bool:
   return bool(found) and run_dir_lib.finished(run_dir, int(found.group(1)))
 
 
-def summarize(reproduction: Reproduction, root: str) -> Optional[Dict]:
-  """One row of the table from the sweep's finished runs (None: none finished)."""
+def summarize(reproduction: Reproduction, root: str,
+              tutorial: Sequence[float]) -> Optional[Dict]:
+  """One row of the table from the sweep's finished runs (None: none finished).
+
+  Args:
+    reproduction: the config and its target.
+    root: where its sweep ran.
+    tutorial: final scores of tf_agents' tutorial loop on the same seeds, for
+      a tutorial's config: then it meets its target when its mean is not
+      below the lowest of them (inside or above the tutorial loop's band),
+      whatever the nominal threshold.
+  """
   from sweep import report  # pylint: disable=g-import-not-at-top
   from sweep import stats  # pylint: disable=g-import-not-at-top
   root_dir = os.path.join(root, reproduction.config)
@@ -179,12 +192,37 @@ def summarize(reproduction: Reproduction, root: str) -> Optional[Dict]:
       'final_scores': scores, 'mean': mean,
       'min': min(scores), 'max': max(scores),
       'wall_minutes_per_run': statistics.fmean(walls) / 60,
-      'target': reproduction.target, 'target_text': reproduction.target_text,
-      'meets': mean >= reproduction.target,
+      'target': reproduction.target,
+      'meets': mean >= (min(tutorial) if tutorial else reproduction.target),
+      'target_text': (
+          f"tf_agents' tutorial loop's band (>= {min(tutorial):.1f}); "
+          f'{reproduction.target_text}' if tutorial
+          else reproduction.target_text),
   }
 
 
-def markdown(rows: Sequence[Dict], load: str) -> str:
+def tutorial_loop_scores(out: str) -> Dict[str, List[float]]:
+  """config -> final scores of tf_agents' tutorial loop over its finished seeds."""
+  path = os.path.join(out, TUTORIAL_LOOPS)
+  if not os.path.exists(path):
+    return {}
+  with open(path) as f:
+    runs = json.load(f)
+  return {config: [run['final_score'] for run in seeds.values()
+                   if run.get('complete')]
+          for config, seeds in runs.items() if config != 'machine'}
+
+
+def _spread(scores: Sequence[float]) -> str:
+  """'mean [min, max] (n)' of final scores, or '-'."""
+  if not scores:
+    return '-'
+  return (f'{statistics.fmean(scores):.1f} [{min(scores):.1f}, '
+          f'{max(scores):.1f}] ({len(scores)})')
+
+
+def markdown(rows: Sequence[Dict], load: str,
+             tutorial: Dict[str, List[float]]) -> str:
   """The results page: the table, how it was made, the curves."""
   date = datetime.datetime.now().astimezone().isoformat(timespec='seconds')
   lines = [
@@ -198,9 +236,13 @@ def markdown(rows: Sequence[Dict], load: str) -> str:
       'its mean over seeds and the range [min, max]. Each config is one '
       '`sweep run --gin_file=CONFIG.gin --seeds=3`; CONFIG.md is its '
       '`sweep report`, CONFIG.png its curves.', '',
+      "tf_agents' tutorial loop: the notebook's own loop run here on the same "
+      'seeds (`python -m benchmarks.tutorial_loops --run_all`), its final '
+      'score by the same rule.', '',
       '| config | source | env | train steps | seeds | wall min/run | final '
-      'score mean [min, max] | target | meets |',
-      '|---|---|---|---|---|---|---|---|---|']
+      "score mean [min, max] | tf_agents' tutorial loop, same seeds (n) | "
+      'target | meets |',
+      '|---|---|---|---|---|---|---|---|---|---|']
   for row in rows:
     steps = str(row['train_steps']) + (
         ' (shortened: ' + '; '.join(row['bindings']) + ')'
@@ -210,12 +252,14 @@ def markdown(rows: Sequence[Dict], load: str) -> str:
         f'{row["env"]} | {steps} | {row["seeds"]} | '
         f'{row["wall_minutes_per_run"]:.1f} | '
         f'{row["mean"]:.1f} [{row["min"]:.1f}, {row["max"]:.1f}] | '
+        f'{_spread(tutorial.get(row["config"], []))} | '
         f'{row["target_text"]} | {"yes" if row["meets"] else "**no**"} |')
   lines += ['', *(f'![{r["config"]}]({r["config"]}.png)' for r in rows), '']
   return '\n'.join(lines)
 
 
-def write(rows: Sequence[Dict], root: str, out: str) -> str:
+def write(rows: Sequence[Dict], root: str, out: str,
+          tutorial: Dict[str, List[float]]) -> str:
   """Copies each sweep's report and curves to `out`; writes the table."""
   import benchmarks.common as common  # pylint: disable=g-import-not-at-top
   os.makedirs(out, exist_ok=True)
@@ -225,7 +269,7 @@ def write(rows: Sequence[Dict], root: str, out: str) -> str:
                     os.path.join(out, row['config'] + '.md'))
     shutil.copyfile(os.path.join(root_dir, 'curves.png'),
                     os.path.join(out, row['config'] + '.png'))
-  text = markdown(rows, common.load_average())
+  text = markdown(rows, common.load_average(), tutorial)
   with open(os.path.join(out, 'README.md'), 'w') as f:
     f.write(text)
   common.write_json(os.path.join(out, 'results.json'),
@@ -257,10 +301,12 @@ def main(argv: Optional[List[str]] = None) -> int:
       n for n in names
       if sweep(BY_NAME[n], args.root, BY_NAME[n].seeds or args.seeds,
                args.parallel) != 0]
+  tutorial = tutorial_loop_scores(args.out)
   rows = [row for n in BY_NAME if sweep_report(n, args.root)
-          for row in [summarize(BY_NAME[n], args.root)] if row]
+          for row in [summarize(BY_NAME[n], args.root, tutorial.get(n, []))]
+          if row]
   if rows:
-    print(write(rows, args.root, args.out))
+    print(write(rows, args.root, args.out, tutorial))
   if failed:
     print(f'failed: {", ".join(failed)}', file=sys.stderr)
   return 1 if failed or not rows else 0
