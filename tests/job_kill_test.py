@@ -12,17 +12,14 @@ wait there for good.
 import os
 import re
 import signal
-import subprocess
-import time
 
 from absl.testing import absltest
 import tensorflow as tf
 from tf_agents.policies import policy_loader
 
 import triggers
+from tests import child_run
 from tests import distributed_test
-from tests import subprocesses
-from tests import test_case
 from tests import train_eval_test
 
 PROGRESS = train_eval_test.PROGRESS
@@ -65,26 +62,9 @@ def last_step(text):
   return max((int(m.group(1)) for m in PROGRESS.finditer(text)), default=0)
 
 
-class JobKillTest(test_case.TestCase):
+class JobKillTest(child_run.ChildRunTestCase):
 
-  def setUp(self):
-    super().setUp()
-    self.workdir = self.create_tempdir().full_path
-    self.root_dir = os.path.join(self.workdir, 'run')
-    self.out_path = os.path.join(self.workdir, 'out.txt')
-
-  def out(self):
-    with open(self.out_path) as f:
-      return f.read()
-
-  def wait_for(self, condition, what, process):
-    deadline = time.monotonic() + WAIT_SECS
-    while not condition(self.out()):
-      self.assertIsNone(process.poll(), f'{what}: the run ended\n'
-                        f'{self.out()[-4000:]}')
-      self.assertLess(time.monotonic(), deadline,
-                      f'{what}\n{self.out()[-4000:]}')
-      time.sleep(0.2)
+  wait_secs = WAIT_SECS
 
   def kill(self, job_flag, name, process):
     before = self.out().count(f'{name} exited with -9; restarting')
@@ -94,14 +74,9 @@ class JobKillTest(test_case.TestCase):
         f'the launcher restarts {name}', process)
 
   def start(self, gin_files, bindings, collectors=2):
-    with open(self.out_path, 'w') as log:
-      process = subprocess.Popen(
-          train_eval_test.command(self.root_dir, gin_files, bindings,
-                                  flags=[f'--collectors={collectors}']),
-          cwd=self.workdir, env=subprocesses.python_env(), stdout=log,
-          stderr=subprocess.STDOUT, text=True)
-    self.addCleanup(lambda: process.poll() is None and process.kill())
-    return process
+    return self.start_command(train_eval_test.command(
+        self.root_dir, gin_files, bindings,
+        flags=[f'--collectors={collectors}']))
 
   def test_every_job_survives_kill_9_and_the_run_finishes(self):
     process = self.start([train_eval_test.TINY_SAC], BINDINGS)

@@ -11,9 +11,7 @@ episodes is refused in one line.
 """
 
 import os
-import signal
 import subprocess
-import time
 
 from absl.testing import absltest
 import gin
@@ -194,26 +192,11 @@ class OnPolicyBinaryTest(test_case.TestCase):
   def test_sigterm_saves_at_one_step_then_restart_continues(self):
     workdir = self.create_tempdir().full_path
     root_dir = os.path.join(workdir, 'run')
-    err_path = os.path.join(workdir, 'stderr.txt')
-    with open(err_path, 'w') as err:
-      process = subprocess.Popen(
-          train_eval_test.command(
-              root_dir, ['reinforce_cartpole.gin'],
-              TINY_REINFORCE + ['train_eval.num_iterations = 100000']),
-          cwd=workdir, env=subprocesses.python_env(),
-          stdout=subprocess.PIPE, stderr=err, text=True)
-      deadline = time.monotonic() + 300
-      while not [m for m in train_eval_test.PROGRESS.finditer(
-          open(err_path).read()) if int(m.group(1)) >= 3]:
-        self.assertIsNone(process.poll(), open(err_path).read()[-3000:])
-        self.assertLess(time.monotonic(), deadline)
-        time.sleep(0.2)
-      process.send_signal(signal.SIGTERM)
-      stdout, _ = process.communicate(timeout=300)
-    stderr = open(err_path).read()
-    self.assertEqual(process.returncode, 0, stderr[-3000:])
-    self.assertIn('Stop requested by SIGTERM', stderr)
-    stopped_at = int(stdout.split('Finished at train step ')[1].split('.')[0])
+    _, _, stopped_at = train_eval_test.sigterm_at_step(
+        self, train_eval_test.command(
+            root_dir, ['reinforce_cartpole.gin'],
+            TINY_REINFORCE + ['train_eval.num_iterations = 100000']),
+        workdir, 3)
     policies = os.path.join(root_dir, 'policies')
     self.assertEqual(learning.checkpointed_steps(root_dir)[-1], stopped_at)
     self.assertTrue(os.path.exists(os.path.join(

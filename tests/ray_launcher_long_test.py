@@ -5,7 +5,6 @@ pinned to the launcher's node, killed there too). Both runs finish."""
 import os
 import re
 import signal
-import subprocess
 import time
 
 from absl.testing import absltest
@@ -16,9 +15,8 @@ from ray._private import state as ray_private_state  # pylint: disable=protected
 import tensorflow as tf
 
 import triggers
+from tests import child_run
 from tests import job_kill_test
-from tests import subprocesses
-from tests import test_case
 from tests import train_eval_test
 
 NUM_ITERATIONS = job_kill_test.NUM_ITERATIONS
@@ -40,38 +38,15 @@ def running(pids):
   return found
 
 
-class RayFaultsTest(test_case.TestCase):
+class RayFaultsTest(child_run.ChildRunTestCase):
 
-  def setUp(self):
-    super().setUp()
-    self.workdir = self.create_tempdir().full_path
-    self.root_dir = os.path.join(self.workdir, 'run')
-    self.out_path = os.path.join(self.workdir, 'out.txt')
-
-  def out(self):
-    with open(self.out_path) as f:
-      return f.read()
+  wait_secs = WAIT_SECS
+  poll_secs = 0.5
 
   def start(self, flags):
-    with open(self.out_path, 'w') as log:
-      process = subprocess.Popen(
-          train_eval_test.command(self.root_dir,
-                                  bindings=job_kill_test.BINDINGS,
-                                  flags=['--collectors=2', '--launcher=ray',
-                                         *flags]),
-          cwd=self.workdir, env=subprocesses.python_env(), stdout=log,
-          stderr=subprocess.STDOUT, text=True)
-    self.addCleanup(lambda: process.poll() is None and process.kill())
-    return process
-
-  def wait_for(self, condition, what, process):
-    deadline = time.monotonic() + WAIT_SECS
-    while not condition(self.out()):
-      self.assertIsNone(process.poll(), f'{what}: the run ended\n'
-                        f'{self.out()[-4000:]}')
-      self.assertLess(time.monotonic(), deadline,
-                      f'{what}\n{self.out()[-4000:]}')
-      time.sleep(0.5)
+    return self.start_command(train_eval_test.command(
+        self.root_dir, bindings=job_kill_test.BINDINGS,
+        flags=['--collectors=2', '--launcher=ray', *flags]))
 
   def assert_finished(self, process):
     self.assertEqual(process.wait(timeout=WAIT_SECS), 0, self.out()[-4000:])

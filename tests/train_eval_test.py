@@ -68,6 +68,31 @@ def read_log(root_dir, job='all'):
     return f.read()
 
 
+
+def sigterm_at_step(test, args, workdir, step):
+  """Runs `args`, sends SIGTERM once the bar shows `step`, checks a clean stop.
+
+  Returns:
+    (stdout, stderr, the step the run says it finished at).
+  """
+  err_path = os.path.join(workdir, 'stderr.txt')
+  with open(err_path, 'w') as err:
+    process = subprocess.Popen(args, cwd=workdir, env=subprocesses.python_env(),
+                               stdout=subprocess.PIPE, stderr=err, text=True)
+    deadline = time.monotonic() + 300
+    while not [m for m in PROGRESS.finditer(open(err_path).read())
+               if int(m.group(1)) >= step]:
+      test.assertIsNone(process.poll(), open(err_path).read()[-3000:])
+      test.assertLess(time.monotonic(), deadline)
+      time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    stdout, _ = process.communicate(timeout=300)
+  stderr = open(err_path).read()
+  test.assertEqual(process.returncode, 0, stderr[-3000:])
+  test.assertIn('Stop requested by SIGTERM', stderr)
+  return stdout, stderr, int(
+      stdout.split('Finished at train step ')[1].split('.')[0])
+
 class TrainEvalBinaryTest(test_case.TestCase, parameterized.TestCase):
 
   def setUp(self):
@@ -174,27 +199,12 @@ class TrainEvalBinaryTest(test_case.TestCase, parameterized.TestCase):
       self.assertEqual(after[path], state, f'{path} was rewritten')
 
   def test_sigterm_saves_at_one_step_then_restart_continues(self):
-    err_path = os.path.join(self.workdir, 'stderr.txt')
-    with open(err_path, 'w') as err:
-      process = subprocess.Popen(
-          command(self.root_dir,
-                  bindings=['train_eval.num_iterations = 100000',
-                            'train_eval.eval_interval = 0',
-                            'ReverbReplay.checkpoint = True']),
-          cwd=self.workdir, env=subprocesses.python_env(),
-          stdout=subprocess.PIPE, stderr=err, text=True)
-      deadline = time.monotonic() + 300
-      while not [m for m in PROGRESS.finditer(open(err_path).read())
-                 if int(m.group(1)) >= 30]:
-        self.assertIsNone(process.poll(), open(err_path).read()[-3000:])
-        self.assertLess(time.monotonic(), deadline)
-        time.sleep(0.2)
-      process.send_signal(signal.SIGTERM)
-      stdout, _ = process.communicate(timeout=300)
-    stderr = open(err_path).read()
-    self.assertEqual(process.returncode, 0, stderr[-3000:])
-    self.assertIn('Stop requested by SIGTERM', stderr)
-    stopped_at = int(stdout.split('Finished at train step ')[1].split('.')[0])
+    _, _, stopped_at = sigterm_at_step(
+        self, command(self.root_dir,
+                      bindings=['train_eval.num_iterations = 100000',
+                                'train_eval.eval_interval = 0',
+                                'ReverbReplay.checkpoint = True']),
+        self.workdir, 30)
     self.assertGreaterEqual(stopped_at, 30)
     self.assertEqual(self.checkpoints()[-1], stopped_at)
     learner_ckpt = os.path.join(self.root_dir, 'train', 'checkpoints',
