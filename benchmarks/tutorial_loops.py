@@ -5,9 +5,9 @@ the notebooks' own code (docs/tutorials in tensorflow/agents) run on the same
 seeds. Each tutorial's cells are kept as written: its environments, network,
 agent, replay buffer, data collection, hyperparameters, and its
 `compute_avg_return` of `agent.policy` before training and every
-`eval_interval` train steps. Cells that draw random numbers before training
-run too (the baseline evaluation of the random policy); display-only cells
-do not.
+`eval_interval` train steps. The baseline evaluation of the random policy
+before training runs too; display-only cells, the spec printouts and the DQN
+notebook's one random action on its example environment do not.
 
   1_dqn_tutorial      CartPole-v0, QNetwork (100, 50) as a Sequential, Keras
                       Adam; Reverb table of 2-step items, PyDriver; 20000
