@@ -1,4 +1,4 @@
-"""benchmarks/micro.py runs end to end: its smoke form writes every row, with numbers.
+"""benchmarks/micro.py and tutorial_loops.py run end to end and write their results.
 
 Keeps the benchmarks from rotting unseen (an API they use changes, a measure
 breaks). Asserts no timing: the machine running the tests may be busy.
@@ -55,6 +55,33 @@ class MicroSmokeTest(test_case.TestCase):
     for cells in table:
       for value in cells[1:3]:
         self.assertRegex(value.strip(), VALUE)
+
+
+class TutorialLoopsSmokeTest(test_case.TestCase):
+
+  def test_run_all_writes_each_evaluation_and_the_final_score(self):
+    out = os.path.join(self.create_tempdir().full_path, 'tutorial_loops.json')
+    proc = subprocess.run(
+        [sys.executable, '-m', 'benchmarks.tutorial_loops', '--run_all',
+         '--tutorials=reinforce_cartpole', '--seeds=3', '--num_iterations=4',
+         '--eval_interval=2', '--num_eval_episodes=1', f'--out={out}'],
+        cwd=subprocesses.REPO_ROOT, env=subprocesses.python_env(),
+        capture_output=True, text=True, timeout=240)
+    self.assertEqual(proc.returncode, 0,
+                     proc.stdout[-3000:] + '\n' + proc.stderr[-3000:])
+
+    with open(out) as f:
+      results = json.load(f)
+    self.assertEqual(sorted(results), ['machine', 'reinforce_cartpole'])
+    self.assertIn('load_average_at_end', results['machine'])
+    run = results['reinforce_cartpole']['3']
+    self.assertEqual(sorted(run['curve']), ['0', '2', '4'])  # Step 0 included.
+    for value in run['curve'].values():  # CartPole-v0 returns are in [1, 200].
+      self.assertBetween(value, 1, 200)
+    # Only step 4 is at or past 80 % of the last step.
+    self.assertEqual(run['final_score'], run['curve']['4'])
+    self.assertTrue(run['complete'])
+    self.assertGreater(run['cpu_s'], 0)
 
 
 if __name__ == '__main__':
