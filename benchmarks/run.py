@@ -106,8 +106,9 @@ def actor_learner_headline(path: str) -> str:
 def reproduce_configs_headline(path: str) -> str:
   """Each config's final score and whether it meets its target."""
   rows = json.loads(read(path))['rows']
-  return '; '.join(f'{r["config"]} {r["mean"]:.1f} '
-                   f'({"meets" if r["meets"] else "misses"} its target)'
+  verdicts = {True: 'meets its target', False: 'misses its target',
+              None: 'short run'}
+  return '; '.join(f'{r["config"]} {r["mean"]:.1f} ({verdicts[r["meets"]]})'
                    for r in rows) + '; not run by benchmarks.run (hours)'
 
 
@@ -173,7 +174,7 @@ BENCHMARKS = (
               'learning curves: the tutorial vs train_eval, per seed',
               reproduce_headline, run=False),
     Benchmark('reproduce_configs', 'reproduce/results.json', 'reproduce/',
-              'every packaged config, 3 seeds, against its target',
+              'every packaged config with 3 seeds, against its target',
               reproduce_configs_headline, run=False),
 )
 
