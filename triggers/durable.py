@@ -35,7 +35,8 @@ def sync_path(path: str) -> None:
 def sync_tree(root: str) -> None:
   """fsyncs every file and directory under `root` (`root` included), concurrently.
 
-  Returns once all are synced. `root` may be a single file.
+  Returns once all are synced. `root` may be a single file. At interpreter
+  exit, when no thread pool takes work, they are synced one at a time.
 
   Raises:
     OSError: the first fsync that failed (after all have ended).
@@ -47,7 +48,15 @@ def sync_tree(root: str) -> None:
   for dirpath, _, filenames in os.walk(root):
     paths += [os.path.join(dirpath, name) for name in filenames]
     paths.append(dirpath)
-  futures = [_threads().submit(sync_path, path) for path in paths]
+  futures = []
+  try:
+    for path in paths:
+      futures.append(_threads().submit(sync_path, path))
+  except RuntimeError:
+    # Interpreter shutdown (an async save flushed at exit): the pool takes no
+    # more work, so the rest are synced here, one at a time.
+    for path in paths[len(futures):]:
+      sync_path(path)
   concurrent.futures.wait(futures)
   for future in futures:
     future.result()
