@@ -114,6 +114,9 @@ CASES = {
                       r'train_eval\.seed = -1'),
     'zero_batch_size': (NOTE_ONLY, None, ['ReverbReplay.batch_size = 0'], [],
                         r'ReverbReplay\.batch_size = 0'),
+    'in_graph_not_a_bool': (NOTE_ONLY, None, ["ReverbReplay.in_graph = 'yes'"],
+                            [], r"ReverbReplay\.in_graph = 'yes': must be "
+                            r'True or False'),
     'initial_collection_over_capacity': (
         NOTE_ONLY, None, ['ReverbReplay.capacity = 10'], [],
         r'initial_collect_steps = 64 is more than ReverbReplay\.capacity = 10'),

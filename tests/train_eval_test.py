@@ -162,7 +162,7 @@ class TrainEvalBinaryTest(test_case.TestCase, parameterized.TestCase):
     self.assertRegex(log, r'(?m)^I\d{4} [\d:.]+ +\d+ train_loop\.py:\d+\] '
                      r'Training from step 0 to 40\.')
     for expected in ('Saving at step 40', 'step = 20: AverageReturn',
-                     'Started replay server', 'Assets written'):
+                     'Replay: an in-graph table', 'Assets written'):
       self.assertIn(expected, log)
 
   def test_verbosity_brings_the_absl_log_back(self):
@@ -192,6 +192,7 @@ class TrainEvalBinaryTest(test_case.TestCase, parameterized.TestCase):
                   'random steps first.', result.stdout)
     log = read_log(self.root_dir)
     self.assertIn('Training from step 40 to 60', log)
+    self.assertIn('Replay: an in-graph table of 50000 items.', log)
     self.assertNotIn('already exists', log)
     self.assertEqual(self.checkpoints(), [20, 40, 60])
     after = snapshot(os.path.join(self.root_dir, 'policies'), files_only=True)
@@ -223,9 +224,23 @@ class TrainEvalBinaryTest(test_case.TestCase, parameterized.TestCase):
                      r'items\.')
     log = read_log(self.root_dir)
     self.assertIn(f'Training from step {stopped_at} to {stopped_at + 5}', log)
+    self.assertIn('Replay: a Reverb server in this process.', log)
     # The replay table came back from its checkpoint: no initial collection.
     self.assertEqual(log.count('initial steps with a random policy'), 1)
     self.assertEqual(self.checkpoints()[-1], stopped_at + 5)
+
+  def test_collecting_while_training_keeps_the_data_ratio(self):
+    counts = {}
+    for overlap in (True, False):
+      root_dir = os.path.join(self.workdir, str(overlap))
+      self.run_binary(root_dir, bindings=[
+          f'train_eval.collect_while_training = {overlap}'])
+      counts[overlap] = re.findall(
+          r'Replay table: (\d+) items inserted, (\d+) sampled',
+          read_log(root_dir))
+    # 64 random steps and one per train step, one episode: 103 items of 2.
+    self.assertEqual(counts[True], [('103', str(40 * 16))])
+    self.assertEqual(counts[False], counts[True])
 
   def test_seed_repeats_initialisation_and_evaluation(self):
     lines = []

@@ -48,6 +48,13 @@ def integer(binding: str, value: Any, minimum: int, unit: str = '') -> int:
   return int(value)
 
 
+def boolean(binding: str, value: Any) -> bool:
+  """`value` if it is True or False, else raises."""
+  if not isinstance(value, bool):
+    raise _fail(binding, value, 'True or False')
+  return value
+
+
 def optional_integer(binding: str, value: Any, minimum: int,
                      unit: str = '') -> Optional[int]:
   """Like `integer`, but None passes."""

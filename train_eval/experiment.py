@@ -50,6 +50,12 @@ class Experiment:
     seed: seeds Python, NumPy, TensorFlow and the environments; None (default)
       leaves them unseeded. Reverb samples with its own unseeded generator, so
       training never repeats exactly.
+    collect_while_training: one process (`--job=all`), off-policy agents:
+      collect iteration k's steps on a second thread while train step k runs
+      (`background_collection.py`), with the weights the tutorial's loop
+      would use; train step k then samples the table without the items
+      collected beside it (they join it before step k + 1). False: collect,
+      then train, in turn, as the tutorial. Default True.
     variable_push_interval: separate jobs only: train steps between the
       learner's pushes of the collect policy's weights to the replay server.
       Default 10: a push costs about 0.5 ms of the learner's CPU (0.6 ms
@@ -73,6 +79,7 @@ class Experiment:
   learner_triggers: Sequence[Callable[..., Any]] = (
       triggers.PolicySavedModelTrigger, triggers.StepPerSecondLogTrigger)
   seed: Optional[int] = None
+  collect_while_training: bool = True
   variable_push_interval: int = 10
   variable_update_interval: int = 10
 
@@ -102,6 +109,8 @@ class Experiment:
     checks.integer('train_eval.log_interval', self.log_interval, 0,
                    'train steps; 0 disables progress lines')
     checks.optional_integer('train_eval.seed', self.seed, 0)
+    checks.boolean('train_eval.collect_while_training',
+                   self.collect_while_training)
     checks.integer('train_eval.variable_push_interval',
                    self.variable_push_interval, 1, 'train steps')
     checks.integer('train_eval.variable_update_interval',

@@ -2,7 +2,8 @@
 
 import contextlib
 import os
-from typing import Any, Callable, List, Mapping, Optional, Protocol, Sequence
+from typing import (Any, Callable, Iterable, List, Mapping, Optional,
+                    Protocol, Sequence)
 
 from absl import logging
 import reverb
@@ -77,9 +78,9 @@ class Trainer:
 
   def __init__(self, root_dir: str, agent: tf_agent.TFAgent,
                train_step: tf.Variable,
-               dataset_fn: Callable[[], tf.data.Dataset],
+               dataset_fn: Callable[[], Iterable[Any]],
                trigger_factories: Sequence[Callable[..., Any]],
-               reverb_client: reverb.Client,
+               reverb_client: Optional[reverb.Client],
                metadata_metrics: Mapping[str, py_metric.PyMetric]):
     """Builds the triggers (exporting the SavedModels) and the Learner.
 
@@ -89,12 +90,13 @@ class Trainer:
       root_dir: the experiment's directory.
       agent: the agent to train.
       train_step: its train step counter.
-      dataset_fn: returns the dataset of experience batches; called again
-        whenever one ends (a dataset with a rate-limiter timeout ends when no
-        batch came in time).
+      dataset_fn: returns the experience batches: a dataset, or an iterable
+        whose `next` the Learner's train step traces into its graph
+        (`graph_replay.GraphReplay`); called again whenever one ends (a
+        dataset with a rate-limiter timeout ends when no batch came in time).
       trigger_factories: `Experiment.learner_triggers`.
       reverb_client: client of the replay server, for the Reverb triggers and
-        the replay checkpoint.
+        the replay checkpoint; None without a server.
       metadata_metrics: saved with each policy checkpoint, e.g. env_step.
     """
     self._reverb_client = reverb_client

@@ -47,6 +47,12 @@ class ReplaySettings:
     rate_limit_slack_steps: separate jobs only: how many environment steps
       collection may run ahead of (or behind) the experiment's ratio of
       sampled to inserted items. Default 8.
+    in_graph: one process (`--job=all`) only: hold the table in TF
+      variables sampled inside the train step's `tf.function`
+      (`graph_replay.py`: the same items, uniform sampling, FIFO eviction)
+      instead of a Reverb server in the process. Replay checkpoints need the
+      server: with `checkpoint` set, or a learner trigger that takes
+      `reverb_client`, Reverb is used all the same. Default True.
     sequence_length: steps per experience item, the agent's train sequence
       length (`agents.train_sequence_length`); not a binding: set by
       `load_settings` from the bound agent, so that every job (collectors
@@ -57,6 +63,7 @@ class ReplaySettings:
   prefetch: Optional[int] = None
   checkpoint: bool = False
   rate_limit_slack_steps: int = 8
+  in_graph: bool = True
   sequence_length: int = 2
 
   def validate(self, initial_collect_steps: int) -> 'ReplaySettings':
@@ -74,6 +81,8 @@ class ReplaySettings:
                    'transitions per batch')
     checks.optional_integer('ReverbReplay.prefetch', self.prefetch, 0,
                             'batches')
+    checks.boolean('ReverbReplay.checkpoint', self.checkpoint)
+    checks.boolean('ReverbReplay.in_graph', self.in_graph)
     checks.integer('ReverbReplay.rate_limit_slack_steps',
                    self.rate_limit_slack_steps, 1, 'environment steps')
     if initial_collect_steps > self.capacity:
@@ -158,7 +167,12 @@ def log_statistics(client: reverb.Client,
                    table: str = TABLE_NAME) -> Tuple[int, int]:
   """Logs and returns (items inserted, items sampled) of the experience table."""
   stats = client.server_info()[table].rate_limiter_info
-  inserted, sampled = stats.insert_stats.completed, stats.sample_stats.completed
+  return log_counts(stats.insert_stats.completed,
+                    stats.sample_stats.completed)
+
+
+def log_counts(inserted: int, sampled: int) -> Tuple[int, int]:
+  """Logs 'Replay table: N items inserted, M sampled (...)'; returns both."""
   logging.info('Replay table: %d items inserted, %d sampled (%.1f per insert).',
                inserted, sampled, sampled / max(inserted, 1))
   return inserted, sampled

@@ -7,8 +7,10 @@ CPU per SAC minitaur iteration in one process (98.9 against 84.5 iterations/s)
 and 18.2 against 20.1 ms as separate jobs (89.1 against 82.2/s): the other
 core is busy collecting or sampling, and idle pools spin. For a collector or
 the evaluator (a few small matmuls per step) the counts change little but the
-number of threads. On a bigger machine give the learner more:
---job_threads=train=4,2.
+number of threads. `--job=all` has two inter-op threads: its train step
+and the collection thread's policy (`train_eval.collect_while_training`) run
+their graphs at once (with one, they queue on it). On a bigger machine give
+the learner more: --job_threads=train=4,2.
 """
 
 import re

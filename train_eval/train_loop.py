@@ -54,6 +54,7 @@ class TrainLoop:
         logging.info('step = %d: loss = %.4f', step, loss)
       console.progress(step, loss)
     console.finish()
+    self.stop_collecting()
     self.trainer.save_now(checkpoint_replay=self.context.replay.checkpoint)
     self.end(step)
     return step
@@ -74,6 +75,10 @@ class TrainLoop:
 
   def after_step(self, step: int) -> None:
     """After train step `step` (its triggers have run)."""
+
+  def stop_collecting(self) -> None:
+    """After the last train step, before the final saves: collection in
+    flight finishes and what it wrote is in replay."""
 
   def end(self, step: int) -> None:
     """After the final saves at `step`."""

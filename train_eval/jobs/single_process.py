@@ -1,28 +1,28 @@
 """`--job=all`: the whole experiment in one process, as the tutorial's loop.
 
-env -> collect (one iteration's steps) -> replay -> learn (one train step) ->
-save (the triggers) -> evaluate (every eval_interval), then again. Collection
-and training take turns, so the ratio of sampled to inserted items is the
-loop's own and the table needs only MinSize(1).
+env -> collect (one iteration's steps) -> replay (in-graph, or a Reverb
+server: `one_process_replay`) -> learn (one train step) -> save (the
+triggers) -> evaluate (every eval_interval), then again. Collection and
+training take turns, so the ratio of sampled to inserted items is the loop's
+own and the table needs only MinSize(1).
 """
 
 from typing import Any, Dict, Optional
 
 from absl import logging
-import reverb
 import tensorflow as tf
 from tf_agents.metrics import py_metrics
 from tf_agents.policies import py_tf_eager_policy
 
 from train_eval import agents
+from train_eval import background_collection
 from train_eval import collection
 from train_eval import console as console_lib
 from train_eval import environments
 from train_eval import evaluation
 from train_eval import existing_run
-from train_eval import experience_writer
 from train_eval import learning
-from train_eval import replay
+from train_eval import one_process_replay
 from train_eval import train_loop
 from train_eval.jobs import context as context_lib
 
@@ -63,6 +63,43 @@ class OneProcessLoop(train_loop.TrainLoop):
     if (self._evaluator and self._evaluated_at != step and
         not self.context.stop.requested):
       self.evaluate(step)
+
+
+class OffPolicyLoop(OneProcessLoop):
+  """The one-process loop of an off-policy agent: trains from `table`.
+
+  With a `BackgroundCollector`, iteration k's steps are collected while
+  train step k runs and join the table before step k + 1; otherwise the loop
+  collects, then trains, as the tutorial.
+  """
+
+  def __init__(self, table: one_process_replay.Table,
+               background: Optional[background_collection.BackgroundCollector],
+               *args):
+    super().__init__(*args)
+    self._table = table
+    self._background = background
+    self._table_has_items = False
+
+  def collect(self) -> None:
+    if self._background is None:
+      super().collect()
+      self._table.settle()
+      return
+    self._background.wait()  # Iteration k - 1's steps join the table,
+    self._table.settle()
+    self._background.start()  # and k's are collected during train step k.
+
+  def stop_collecting(self) -> None:
+    if self._background is not None:
+      self._background.wait()
+    self._table.settle()
+
+  def train(self) -> Optional[float]:
+    # Reverb's MinSize(1): no batch from an empty table (without initial
+    # collection, an episode's first step completes no item); collect again.
+    self._table_has_items = self._table_has_items or self._table.size > 0
+    return super().train() if self._table_has_items else None
 
 
 class Evaluation:
@@ -107,48 +144,52 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
                                 context.savers.overwrite_existing)
 
   evaluation_parts: Optional[Evaluation] = None
-  server = replay.start_server(
-      [replay.experience_table(context.replay)],
-      checkpoint_path=(replay.checkpoint_dir(context.root_dir)
-                       if context.replay.checkpoint else None))
+  table = one_process_replay.create(agent.collect_data_spec, context.replay,
+                                    context.root_dir, exp.learner_triggers)
   trainer: Optional[learning.Trainer] = None
+  background: Optional[background_collection.BackgroundCollector] = None
   try:
-    client = reverb.Client(f'{replay.LOCALHOST}:{server.port}')
     env_steps = py_metrics.EnvironmentSteps()
     # The triggers check their bound arguments before anything is written.
     trainer = learning.Trainer(
-        context.root_dir, agent, train_step,
-        lambda: replay.dataset(agent.collect_data_spec, context.replay,
-                               f'{replay.LOCALHOST}:{server.port}',
-                               over_grpc=False),
-        exp.learner_triggers, client, {ENV_STEP_METADATA_KEY: env_steps})
-    writer = experience_writer.ExperienceWriter(
-        client, context.replay.sequence_length)
+        context.root_dir, agent, train_step, table.batches,
+        exp.learner_triggers, table.client,
+        {ENV_STEP_METADATA_KEY: env_steps})
+    writer = table.writer()
+    # The thread collects with a twin of the collect policy (same bindings).
+    collecting_agent = (agents.build(exp.agent_fn, collect_env)
+                        if exp.collect_while_training else (agent, train_step))
     collector = collection.Collector(
         collect_env, py_tf_eager_policy.PyTFEagerPolicy(
-            agent.collect_policy, use_tf_function=True),
+            collecting_agent[0].collect_policy, use_tf_function=True),
         writer, train_step, exp.collect_steps_per_iteration,
         collection.summary_dir(context.root_dir), env_steps)
+    if exp.collect_while_training:
+      background = background_collection.BackgroundCollector(
+          collector, background_collection.WeightsCopy(
+              agent, train_step, *collecting_agent))
     context.started()
-    resuming = train_loop.resume_line(trainer.step, context,
-                                      replay.table_size(client))
+    resuming = train_loop.resume_line(trainer.step, context, table.size)
     if resuming:
       context.console.line(resuming)
     collection.collect_randomly(
         collect_env, writer, train_step,
-        exp.initial_collect_steps - replay.table_size(client))
+        exp.initial_collect_steps - table.size)
+    table.settle()
 
     evaluation_parts = Evaluation(context, agent)
-    loop = OneProcessLoop(context, trainer, collector,
-                          evaluation_parts.evaluator, evaluation_parts.policy)
+    loop = OffPolicyLoop(table, background, context, trainer, collector,
+                         evaluation_parts.evaluator, evaluation_parts.policy)
     step = loop.run()
-    replay.log_statistics(client)
+    table.log_statistics()
     return {'train_step': step, 'eval': loop.results,
             'checkpoints': learning.checkpointed_steps(context.root_dir)}
   finally:
+    if background is not None:
+      background.close()
     if trainer is not None:
       trainer.close()
-    server.stop()
+    table.close()
     collect_env.close()
     if evaluation_parts is not None:
       evaluation_parts.close()

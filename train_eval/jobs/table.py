@@ -77,7 +77,7 @@ run_collect = by_agent(collect_job.run, on_policy_collect.run)
 
 # Thread defaults: benchmarks/results/actor_learner.md (see threads.py).
 KINDS: Dict[str, JobKind] = {kind.name: kind for kind in (
-    JobKind('all', run_all, launched=False),
+    JobKind('all', run_all, launched=False, threads=(1, 2)),
     JobKind('replay', replay_job.run, serves_replay=True, stop_order=2,
             stop_timeout_secs=60, num_cpus=0, expects_stop=True),
     JobKind('train', run_train, uses_replay=True, counts_collectors=True,
