@@ -11,7 +11,9 @@ r"""SAC minitaur in one process and split into jobs: iterations/s and collection
    split runs how many train steps the collectors' weights lagged. With
    `--thread_variants` (default), `all` and `collectors=1` once more with
    TensorFlow's default thread pools (`--job_threads=JOB=0,0`) against
-   train_eval's default of 1 intra-op and 1 inter-op thread per job.
+   train_eval's default of 1 intra-op and 1 inter-op thread per job. With
+   `--reverb_variant` (default), `all` once more sampling from a Reverb
+   server in the process instead of the in-graph table.
    With `--peers=sb3,sbx`, stable-baselines3 and SBX too
    (`benchmarks/peer_sac.py`, in virtualenvs of their own that the benchmark
    installs under benchmarks/.venvs), with the same hyperparameters.
@@ -100,17 +102,30 @@ def weights_lag(train_points, collector_points) -> Optional[float]:
 # A variant with TensorFlow's own thread pools instead of train_eval's
 # default of one intra-op and one inter-op thread per job.
 TF_THREADS = ' (TF default threads)'
+# One process sampling from a Reverb server in the process, as before the
+# in-graph table (`train_eval/graph_replay.py`).
+REVERB = ' (Reverb)'
+# One process collecting, then training, in turn (the tutorial's order).
+SERIAL = ' (serial)'
+VARIANT_ARGS = {
+    SERIAL: ['--gin_bindings=train_eval.collect_while_training = False'],
+    TF_THREADS: [f'--job_threads={job}=0,0'
+                 for job in ('all', 'train', 'collect')],
+    REVERB: ['--gin_bindings=ReverbReplay.in_graph = False'],
+}
 
 
 def base_variant(variant: str) -> str:
-  """'all' for 'all (TF default threads)'."""
-  return variant.replace(TF_THREADS, '')
+  """'all' for 'all (TF default threads)', 'all (Reverb)' or 'all (serial)'."""
+  for suffix in VARIANT_ARGS:
+    variant = variant.replace(suffix, '')
+  return variant
 
 
 def command(variant: str, root_dir: str, params: Dict) -> List[str]:
-  if variant.endswith(TF_THREADS):
-    return command(base_variant(variant), root_dir, params) + [
-        f'--job_threads={job}=0,0' for job in ('all', 'train', 'collect')]
+  for suffix, extra_args in VARIANT_ARGS.items():
+    if variant.endswith(suffix):
+      return command(base_variant(variant), root_dir, params) + extra_args
   if variant in peer_venvs.INSTALLS:
     return [peer_venvs.ensure(variant), '-m', 'benchmarks.peer_sac',
             f'--library={variant}', f'--num_iterations={params["iterations"]}',
@@ -274,6 +289,12 @@ def describe(variant: str) -> str:
   if variant == 'tutorial':
     return "tf_agents' tutorial loop (benchmarks/tf_agents_loop.py)"
   threads = ", TensorFlow's default threads" if variant.endswith(TF_THREADS) else ''
+  if variant.endswith(REVERB):
+    return ('train_eval --gin_file=sac_minitaur.gin (one process, a Reverb '
+            'server in the process: ReverbReplay.in_graph = False)')
+  if variant.endswith(SERIAL):
+    return ('train_eval --gin_file=sac_minitaur.gin (one process, collect '
+            'then train in turn: train_eval.collect_while_training = False)')
   if base_variant(variant) == 'all':
     return f'train_eval --gin_file=sac_minitaur.gin (one process{threads})'
   return f'train_eval ... --{base_variant(variant)} (separate jobs{threads})'
@@ -350,6 +371,9 @@ def main(argv=None) -> int:
                       "TensorFlow's default thread pools")
   for name in ('iterations', 'initial_collect', 'rounds', 'log_interval'):
     parser.add_argument(f'--{name}', type=int, help="overrides the mode's")
+  parser.add_argument('--reverb_variant', action=argparse.BooleanOptionalAction,
+                      default=True, help='also run all with a Reverb server '
+                      'in the process instead of the in-graph table')
   parser.add_argument('--results', default='actor_learner',
                       help='name of the results files in benchmarks/results')
   args = parser.parse_args(argv)
@@ -373,6 +397,8 @@ def main(argv=None) -> int:
     peer_venvs.ensure(peer, log)  # Installs before any timing.
   variants = (['tutorial', 'all'] + [f'collectors={n}' for n in args.collectors.split(',') if n]
               + peers)
+  if args.reverb_variant:
+    variants.insert(2, 'all' + REVERB)
   if args.thread_variants:
     variants += ['all' + TF_THREADS, 'collectors=1' + TF_THREADS]
   log(f'Iterations/s: {", ".join(variants)}')

@@ -21,11 +21,13 @@ the environment), so separate jobs are profiled too.
 
 import collections
 import contextlib
+import ctypes
 import functools
 import json
 import os
 import re
 import sys
+import threading
 import time
 from typing import Callable, Dict, Optional
 
@@ -65,6 +67,9 @@ class Profile:
 
   @contextlib.contextmanager
   def region(self, name: str):
+    if threading.current_thread() is not threading.main_thread():
+      yield  # Another thread's time (background collection) is not the
+      return  # main thread's: the thread line shows its CPU.
     self._charge()
     self._stack.append(name)
     self.calls[name] += 1
@@ -178,9 +183,20 @@ class _TimedTrigger:
     return getattr(self._trigger, name)
 
 
+def _name_os_thread() -> None:
+  """Gives a thread other than the main one its Python name in /proc (Python
+  3.11 does not), so that the thread line shows it, e.g. 'collect'."""
+  thread = threading.current_thread()
+  if thread is threading.main_thread():
+    return
+  libc = ctypes.CDLL(None)
+  libc.prctl(15, thread.name.encode()[:15], 0, 0, 0)  # PR_SET_NAME
+
+
 def _collector_iteration(collector) -> None:
   """Counts the environment steps of the previous `Collector.run`: a collect
   job's iteration is one environment step."""
+  _name_os_thread()
   steps = int(collector.env_steps.result())
   PROFILE.iteration('collect', steps - PROFILE.env_steps_seen)
   PROFILE.env_steps_seen = steps
@@ -189,7 +205,10 @@ def _collector_iteration(collector) -> None:
 def _sample_alone(trainer) -> None:
   """Wall and CPU of `next()` on the trainer's own dataset, serially, after
   training (one process only: its table has no rate limiter to block us)."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
   iterator = iter(trainer._dataset_fn())  # pylint: disable=protected-access
+  if not isinstance(iterator, tf.data.Iterator):
+    return  # The in-graph table: its sample is part of the train step.
   for _ in range(5):
     next(iterator)
   wall, cpu = time.perf_counter(), time.process_time()
@@ -214,9 +233,11 @@ def install() -> None:
   from tf_agents.policies import py_policy
   from tf_agents.train import actor
   from tf_agents.train import learner
+  from train_eval import background_collection
   from train_eval import console
   from train_eval import collection
   from train_eval import experience_writer
+  from train_eval import graph_replay
   from train_eval import learning
   from train_eval import weights
   # pylint: enable=g-import-not-at-top
@@ -225,6 +246,10 @@ def install() -> None:
   _wrap(py_policy.PyPolicy, 'action', 'policy')
   _wrap(experience_writer.ExperienceWriter, '__call__', 'replay insert')
   _wrap(experience_writer.ExperienceWriter, 'flush', 'replay insert')
+  _wrap(graph_replay.GraphReplayWriter, '__call__', 'replay insert')
+  _wrap(graph_replay.GraphReplay, 'settle', 'replay insert')
+  _wrap(background_collection.BackgroundCollector, 'wait',
+        'waiting for collection')
   _wrap(py_metric.PyMetric, '__call__', 'summaries and metrics')
   _wrap(actor.Actor, 'write_metric_summaries', 'summaries and metrics')
   _wrap(actor.Actor, 'log_metrics', 'summaries and metrics')

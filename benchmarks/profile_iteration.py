@@ -7,7 +7,10 @@ iteration, evaluation off) with every process profiled by
 moment of a process's main thread is charged to the innermost region running
 (environment, policy, replay insert, train step, summaries and metrics,
 triggers, weights, ... and the loop's rest). Each variant runs once, one after
-the other: `--job=all` and `--collectors=1` by default.
+the other: `--job=all` (collecting on a second thread, whose time is not
+the main thread's: the thread line shows its CPU), `--job=all` collecting
+and training in turn (`all (serial)`: the split of an iteration's work) and
+`--collectors=1` by default.
 
   .venv/bin/python -m benchmarks.profile_iteration             # about 6 minutes
   .venv/bin/python -m benchmarks.profile_iteration --quick --no-write   # a look
@@ -32,7 +35,7 @@ RESULTS = os.path.join(common.RESULTS_DIR, 'profile_iteration')
 SITE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'profile_site')
 # The issue's split, then what train_eval adds; anything else after them.
 ORDER = ['environment', 'policy', 'replay insert',
-         'train step (with in-graph sample)', 'summaries and metrics',
+         'train step (with in-graph sample)', 'waiting for collection', 'summaries and metrics',
          'triggers', 'weights push', 'weights pull',
          'actor (driver, trajectories)', 'learner.run (rest)', 'console',
          profile_hook.REST]
@@ -111,8 +114,11 @@ def report(params: Dict, results: Dict[str, Dict]) -> str:
            'Regions: environment = `PyEnvironment.step/reset`; policy = '
            '`PyPolicy.action` (the py/TF boundary included); replay insert = '
            "train_eval's `ExperienceWriter` (append, item, flush: a collector "
-           "waiting for the rate limiter waits here); train step = the "
-           "Learner's `tf.function` (the batch's dequeue inside it); "
+           "waiting for the rate limiter waits here) or the in-graph table's "
+           "writer and `settle`; train step = the "
+           "Learner's `tf.function` (the batch's dequeue or in-graph sample "
+           "inside it); waiting for collection = the main thread waiting for "
+           "the collection thread to finish the iteration's steps; "
            'summaries and metrics = the Actor\'s metric observers and summary '
            'writes; triggers = the Learner\'s triggers; actor = the Actor and '
            'its driver around those; learner.run (rest) = `Learner.run` and '
@@ -134,7 +140,7 @@ def report(params: Dict, results: Dict[str, Dict]) -> str:
 
 def main(argv=None) -> int:
   parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-  parser.add_argument('--variants', default='all,collectors=1')
+  parser.add_argument('--variants', default='all,all (serial),collectors=1')
   parser.add_argument('--quick', action='store_true',
                       help='600 iterations after 500 random steps, 150 not profiled')
   parser.add_argument('--iterations', type=int)

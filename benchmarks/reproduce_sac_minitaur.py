@@ -11,6 +11,8 @@ full run takes most of an hour on 2 cores.
 
   .venv/bin/python -m benchmarks.reproduce_sac_minitaur --seeds=0,1,2
   .venv/bin/python -m benchmarks.reproduce_sac_minitaur --sides=ours --seeds=0
+  .venv/bin/python -m benchmarks.reproduce_sac_minitaur --sides=ours \
+      --seeds=0,1,2 --parallel_seeds     # the three seeds at once
   .venv/bin/python -m benchmarks.reproduce_sac_minitaur --iterations=20000 \
       --eval_interval=5000 --out=/tmp/short      # a shortened check
   .venv/bin/python -m benchmarks.reproduce_sac_minitaur --report_only
@@ -56,11 +58,12 @@ FINAL_FRACTION = 0.8
 
 
 def command(side: str, seed: int, iterations: int, eval_interval: int,
-            root_dir: str) -> List[str]:
+            root_dir: str, parallel: int = 1) -> List[str]:
   """The command line of one run: the tutorial's loop, or a `sweep run` of ours.
 
   Ours runs as a sweep of seeds 0..seed in `root_dir` (finished seeds are
-  skipped, so seeds run one per call when given in order).
+  skipped, so seeds run one per call when given in order), `parallel` at a
+  time.
   """
   if side == 'tutorial':
     return [sys.executable, '-m', 'benchmarks.tf_agents_loop',
@@ -69,7 +72,7 @@ def command(side: str, seed: int, iterations: int, eval_interval: int,
             f'--eval_interval={eval_interval}']
   return [os.path.join(os.path.dirname(sys.executable), 'sweep'), 'run',
           f'--root_dir={root_dir}', '--gin_file=sac_minitaur.gin',
-          f'--seeds={seed + 1}', '--parallel=1',
+          f'--seeds={seed + 1}', f'--parallel={parallel}',
           f'--gin_bindings=train_eval.num_iterations = {iterations}',
           f'--gin_bindings=train_eval.eval_interval = {eval_interval}'] + (
               ['--collectors=2'] if side == 'ours_collectors2' else [])
@@ -94,8 +97,15 @@ def _children_cpu_seconds() -> float:
 
 
 def run_one(side: str, seed: int, iterations: int, eval_interval: int,
-            out_dir: str, log_dir: str) -> Dict[str, object]:
-  """Runs one side with one seed; writes its CSV and full log; returns its record."""
+            out_dir: str, log_dir: str,
+            parallel_seeds: Sequence[int] = ()) -> List[Dict[str, object]]:
+  """Runs one side with one seed; writes its CSV and full log; returns its record.
+
+  With `parallel_seeds` (ours only: seeds 0..seed), those seeds run at once in
+  one sweep; each gets its CSV and a record with the sweep's wall time and
+  its share of the CPU time.
+  """
+  together = list(parallel_seeds) or [seed]
   if side == 'tutorial':
     root_dir = os.path.join(RUNS_DIR, f'{side}_seed{seed}_{iterations}')
     if os.path.exists(root_dir):
@@ -103,7 +113,8 @@ def run_one(side: str, seed: int, iterations: int, eval_interval: int,
                        'first.')
   else:
     root_dir = os.path.join(RUNS_DIR, f'sweep_{side}_{iterations}')
-  args = command(side, seed, iterations, eval_interval, root_dir)
+  args = command(side, seed, iterations, eval_interval, root_dir,
+                 parallel=len(together))
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONUNBUFFERED='1',
              PYTHONPATH=REPO_ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
   rows = []
@@ -142,23 +153,28 @@ def run_one(side: str, seed: int, iterations: int, eval_interval: int,
   stop.set()
   if returncode != 0:
     raise SystemExit(f'{side} seed {seed} exited {returncode}; see {log_path}.')
-  if side != 'tutorial':
-    root_dir = os.path.join(root_dir, 'default', f'seed={seed}')
-    rows = sweep_rows(root_dir, time.time() - wall)
-  with open(os.path.join(out_dir, f'{side}_seed{seed}.csv'), 'w',
-            newline='') as f:
-    writer = csv.DictWriter(f, FIELDS)
-    writer.writeheader()
-    writer.writerows(rows)
-  return {
-      'side': side, 'seed': seed, 'iterations': iterations,
-      'eval_interval': eval_interval, 'wall_s': round(wall, 1),
-      'cpu_s': round(_children_cpu_seconds() - cpu_before, 1),
-      'load_average_mean': (round(statistics.mean(loads), 2) if loads
-                            else None),
-      'started_at': started_at, 'commit': commit,
-      'command': ' '.join(args[1:]), 'root_dir': root_dir,
-  }
+  cpu = (_children_cpu_seconds() - cpu_before) / len(together)
+  records = []
+  for each in together:
+    run_dir = root_dir
+    if side != 'tutorial':
+      run_dir = os.path.join(root_dir, 'default', f'seed={each}')
+      rows = sweep_rows(run_dir, time.time() - wall)
+    with open(os.path.join(out_dir, f'{side}_seed{each}.csv'), 'w',
+              newline='') as f:
+      writer = csv.DictWriter(f, FIELDS)
+      writer.writeheader()
+      writer.writerows(rows)
+    records.append({
+        'side': side, 'seed': each, 'iterations': iterations,
+        'eval_interval': eval_interval, 'wall_s': round(wall, 1),
+        'cpu_s': round(cpu, 1), 'seeds_at_once': len(together),
+        'load_average_mean': (round(statistics.mean(loads), 2) if loads
+                              else None),
+        'started_at': started_at, 'commit': commit,
+        'command': ' '.join(args[1:]), 'root_dir': run_dir,
+    })
+  return records
 
 
 def _git_commit() -> str:
@@ -259,13 +275,15 @@ def report(out_dir: str) -> str:
                    f'[{min(values):.2f}, {max(values):.2f}] (n={len(values)})')
     lines.append(f'| {step} | ' + ' | '.join(cells) + ' |')
   lines += ['', '## Runs', '',
-            '| side | seed | iterations | wall | CPU | final score | mean load '
-            '| started (UTC) | commit at start |', '|---|---|---|---|---|---|---|---|---|']
+            '| side | seed | iterations | wall | seeds at once | CPU | final score '
+            '| mean load | started (UTC) | commit at start |',
+            '|---|---|---|---|---|---|---|---|---|---|']
   for run in runs:
     rows = curves[run['side']].get(run['seed'], [])
     lines.append(
         f'| {run["side"]} | {run["seed"]} | {run["iterations"]} | '
-        f'{run["wall_s"] / 60:.1f} min | {run["cpu_s"] / 60:.1f} min | '
+        f'{run["wall_s"] / 60:.1f} min | {run.get("seeds_at_once", 1)} | '
+        f'{run["cpu_s"] / 60:.1f} min | '
         f'{_fmt(final_score(rows), 2)} | {_fmt(run["load_average_mean"], 2)} | '
         f'{run["started_at"]} | {run["commit"]} |')
   scores = {side: [final_score(rows) for rows in curves[side].values()
@@ -336,6 +354,9 @@ def main(argv=None) -> int:
   parser.add_argument('--iterations', type=int, default=100000)
   parser.add_argument('--eval_interval', type=int, default=10000)
   parser.add_argument('--out', default=DEFAULT_OUT)
+  parser.add_argument('--parallel_seeds', action='store_true',
+                      help='ours only: run --seeds=0,1,... at once, as one '
+                      'sweep (wall time then counts them together)')
   parser.add_argument('--report_only', action='store_true',
                       help='rewrite README.md and curves.png from the CSVs')
   args = parser.parse_args(argv)
@@ -348,18 +369,24 @@ def main(argv=None) -> int:
     if unknown:
       parser.error(f'--sides: unknown {sorted(unknown)}; use {SIDES}.')
     runs_path = os.path.join(args.out, 'runs.json')
-    for seed in [int(s) for s in args.seeds.split(',')]:
+    seeds = [int(s) for s in args.seeds.split(',')]
+    if args.parallel_seeds and (sides != ['ours'] or
+                                seeds != list(range(len(seeds)))):
+      parser.error('--parallel_seeds runs --sides=ours with --seeds=0,1,...')
+    for seed in seeds[-1:] if args.parallel_seeds else seeds:
       for side in sides:
         print(f'{side} seed {seed}: {args.iterations} iterations', flush=True)
-        record = run_one(side, seed, args.iterations, args.eval_interval,
-                         args.out, log_dir)
+        records = run_one(side, seed, args.iterations, args.eval_interval,
+                          args.out, log_dir,
+                          parallel_seeds=seeds if args.parallel_seeds else ())
         runs = json.load(open(runs_path)) if os.path.exists(runs_path) else []
-        runs = [r for r in runs
-                if (r['side'], r['seed']) != (side, seed)] + [record]
+        done = {(r['side'], r['seed']) for r in records}
+        runs = [r for r in runs if (r['side'], r['seed']) not in done] + records
         with open(runs_path, 'w') as f:
           json.dump(runs, f, indent=1)
-        print(f'{side} seed {seed}: {record["wall_s"] / 60:.1f} min wall, '
-              f'{record["cpu_s"] / 60:.1f} min CPU', flush=True)
+        print(f'{side} seed {seed}: {records[0]["wall_s"] / 60:.1f} min '
+              f'wall, {records[0]["cpu_s"] / 60:.1f} min CPU per seed',
+              flush=True)
   print(report(args.out))
   return 0
 
