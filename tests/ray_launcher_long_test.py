@@ -16,7 +16,7 @@ import tensorflow as tf
 
 import triggers
 from tests import child_run
-from tests import job_kill_long_test as job_kill_test
+from tests import job_kill_test
 from tests import train_eval_test
 
 NUM_ITERATIONS = job_kill_test.NUM_ITERATIONS

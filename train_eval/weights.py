@@ -50,6 +50,13 @@ class Publisher:
     self.pushed_version = version
     return version
 
+  def push_if_lost(self) -> Optional[int]:
+    """Pushes the current weights if the variables table is empty (a replay
+    server restarted empty); returns their version, or None if none was due."""
+    if replay.table_size(self._client, replay.VARIABLES_TABLE) == 0:
+      return self.push()
+    return None
+
   def __call__(self, step: int) -> None:
     """Pushes if `interval` train steps passed since the last push."""
     if self.pushed_version is None or step - self.pushed_version >= self._interval:

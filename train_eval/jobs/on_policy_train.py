@@ -12,7 +12,6 @@ from train_eval import learning
 from train_eval import on_policy_batch
 from train_eval import on_policy_minibatches
 from train_eval import on_policy_replay
-from train_eval import replay
 from train_eval import train_loop
 from train_eval import weights
 from train_eval.jobs import context as context_lib
@@ -41,19 +40,13 @@ class RemoteOnPolicyLoop(train_loop.TrainLoop):
     step = self.trainer.step
     sequences, dropped = on_policy_replay.gather(
         self._client, self._data_spec, step, self.context.num_tasks,
-        lambda: self.context.stop.requested, self._push_if_lost)
+        lambda: self.context.stop.requested, self._publisher.push_if_lost)
     self.dropped += dropped
     self._ready = sequences is not None
     if self._ready:
       self._batch.open(step)
       for sequence in sequences:
         self._batch.add_sequence(sequence)
-
-  def _push_if_lost(self) -> None:
-    """Pushes the weights again if the variables table lost them (a
-    restarted replay job lost its queue too: the collectors collect again)."""
-    if replay.table_size(self._client, replay.VARIABLES_TABLE) == 0:
-      self._publisher.push()
 
   def train(self) -> Optional[float]:
     if not self._ready:

@@ -63,6 +63,14 @@ class RemoteReplayLoop(train_loop.TrainLoop):
                  'the table; training starts at %d).',
                  SAMPLE_TIMEOUT_MS / 1000, replay.table_size(self._client),
                  self.experiment.initial_collect_steps)
+    # Collectors started since a replay restart have no weights to collect
+    # with, and their random shares leave the table short of its min size.
+    pushed = self._publisher.push_if_lost()
+    if pushed is not None:
+      line = ("The replay server lost the collect policy's weights (restarted "
+              f'empty): pushed those of train step {pushed} again.')
+      logging.info('%s', line)
+      self.context.console.line(line)
 
   def after_step(self, step: int) -> None:
     self._publisher(step)

@@ -4,9 +4,11 @@ One tiny run takes all four kills (each job kind once), so the suite pays for
 one run: the evaluator and a collector first (training goes on without
 them), then the replay server (restarts empty: the collectors refill it),
 then the learner (restarts from its Learner checkpoint). Every wait is for a
-line the launcher or a job writes. An on-policy run (REINFORCE) takes a kill
-of its replay server: the learner, waiting on the server's queue, must not
-wait there for good.
+line the launcher or a job writes. A second off-policy run loses the replay
+server and both collectors at once: every collector starts again without
+weights, the table below its min size. An on-policy run (REINFORCE) takes a
+kill of its replay server: the learner, waiting on the server's queue, must
+not wait there for good.
 """
 
 import os
@@ -31,6 +33,13 @@ BINDINGS = [f'train_eval.num_iterations = {NUM_ITERATIONS}',
             'Learner.checkpoint_interval = 100']
 # Wait limits, only so that a hung run fails instead of hanging the suite.
 WAIT_SECS = 600
+REFILL_ITERATIONS = 1000
+# The learner pushes its weights only at its start and end, so that none of
+# its regular pushes can reach the restarted replay server by chance.
+REFILL_BINDINGS = [f'train_eval.num_iterations = {REFILL_ITERATIONS}',
+                   f'train_eval.variable_push_interval = {REFILL_ITERATIONS}',
+                   'train_eval.eval_interval = 0',
+                   'train_eval.log_interval = 20']
 ON_POLICY_ITERATIONS = 60
 ON_POLICY_BINDINGS = [f'train_eval.num_iterations = {ON_POLICY_ITERATIONS}',
                       'train_eval.eval_interval = 0',
@@ -40,10 +49,15 @@ ON_POLICY_BINDINGS = [f'train_eval.num_iterations = {ON_POLICY_ITERATIONS}',
                       'Learner.checkpoint_interval = 20']
 
 
+def job_processes(root_dir, job_flag):
+  """The live processes of the jobs whose command lines have `job_flag`."""
+  return [p for p in distributed_test.jobs_of(root_dir)
+          if job_flag in p.info['cmdline']]
+
+
 def job_process(root_dir, job_flag):
   """The one live process of the job whose command line has `job_flag`."""
-  matches = [p for p in distributed_test.jobs_of(root_dir)
-             if job_flag in p.info["cmdline"]]
+  matches = job_processes(root_dir, job_flag)
   assert len(matches) == 1, (job_flag, [p.info['cmdline'] for p in matches])
   return matches[0]
 
@@ -131,6 +145,41 @@ class JobKillTest(child_run.ChildRunTestCase):
 
     # The evaluator came back and evaluated the final policy.
     self.assertRegex(out, rf'\[eval\] step = {NUM_ITERATIONS}: AverageReturn')
+    self.assertEqual(distributed_test.jobs_of(self.root_dir), [])
+
+  def test_replay_and_every_collector_killed_at_once_the_table_refills(self):
+    # The restarted collectors' random shares (32 steps each) make 62 items,
+    # short of the 64 the table's rate limiter wants before sampling: the
+    # learner must push its weights to the new server while it waits.
+    process = self.start([train_eval_test.TINY_SAC], REFILL_BINDINGS)
+    self.wait_for(lambda t: last_step(t) >= 20, 'training reaches step 20',
+                  process)
+    collectors = job_processes(self.root_dir, '--job=collect')
+    self.assertLen(collectors, 2)
+    for job in [job_process(self.root_dir, '--job=replay')] + collectors:
+      job.send_signal(signal.SIGKILL)
+    self.assertLess(last_step(self.out()), REFILL_ITERATIONS,
+                    'the run was too fast for the kills to land')
+    for name in ('replay', 'collect-0', 'collect-1'):
+      self.wait_for(lambda t, name=name: f'{name} exited with -9; restarting'
+                    in t, f'the launcher restarts {name}', process)
+
+    self.assertEqual(process.wait(timeout=WAIT_SECS), 0, self.out()[-4000:])
+    out = self.out()
+    self.assertEqual(out.count('table empty: sampling starts once the '
+                               'collectors have written'), 2, out)
+    self.assertIn(f'[train] Finished at train step {REFILL_ITERATIONS}.', out)
+    self.assertNotIn('train exited with', out)
+    self.assertRegex(out, r"\[train\] The replay server lost the collect "
+                     r"policy's weights \(restarted empty\): pushed those of "
+                     r'train step \d+ again\.')
+    for task in (0, 1):  # Each restarted collector collected with the policy.
+      restarted = train_eval_test.read_log(
+          self.root_dir, f'collect-{task}').split(
+              f'Job collect-{task} starting (pid ')[-1]
+      self.assertRegex(restarted, rf'Collector {task} done: [1-9]\d* '
+                       'environment steps')
+    self.assertIn('[launcher] all jobs stopped.', out)
     self.assertEqual(distributed_test.jobs_of(self.root_dir), [])
 
   def test_on_policy_learner_outlives_a_kill_9_of_the_replay_job(self):
