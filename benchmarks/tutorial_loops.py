@@ -35,9 +35,14 @@ each evaluation is printed with the seconds since start and written to --out.
 --run_all runs every tutorial with every seed, one after another and each in
 its own process, and writes benchmarks/results/reproduce/tutorial_loops.json:
 {config: {seed: {curve: {step: AverageReturn}, final_score, wall_s, cpu_s,
-complete}}, machine: {...}}, rewritten after each run. `final_score` is
-`sweep.stats.final_score` of the curve; a run stopped by --time_limit_min
-keeps the evaluations it reached, with complete: false.
+complete}}, machine: {..., earlier: [the file's previous machine]}},
+rewritten after each run. Runs already in the file are kept, a run of the
+same tutorial and seed replaced. `final_score` is `sweep.stats.final_score`
+of the curve; a run stopped by --time_limit_min keeps the evaluations it
+reached, with complete: false. More seeds for one tutorial:
+
+  python -m benchmarks.tutorial_loops --run_all --tutorials=reinforce_cartpole \
+      --seeds=3,4,5,6,7,8,9
 """
 
 import dataclasses
@@ -436,8 +441,14 @@ def run_all(tutorials, seeds, out: str, overrides,
   """Each tutorial with each seed in its own process; writes and returns `out`'s content."""
   from benchmarks import common  # pylint: disable=g-import-not-at-top
   from sweep import stats  # pylint: disable=g-import-not-at-top
-  results = {'machine': common.machine_info()}
-  results['machine']['command'] = ' '.join(sys.argv)
+  results = {}
+  if os.path.exists(out):
+    with open(out) as f:
+      results = json.load(f)
+  earlier = results.get('machine')
+  results['machine'] = dict(common.machine_info(), command=' '.join(sys.argv))
+  if earlier:  # The invocations that ran the runs kept from the file.
+    results['machine']['earlier'] = [earlier]
   deadline = None if time_limit_s is None else time.monotonic() + time_limit_s
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONUNBUFFERED='1',
              PYTHONPATH=REPO_ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))

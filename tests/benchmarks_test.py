@@ -61,6 +61,12 @@ class TutorialLoopsSmokeTest(test_case.TestCase):
 
   def test_run_all_writes_each_evaluation_and_the_final_score(self):
     out = os.path.join(self.create_tempdir().full_path, 'tutorial_loops.json')
+    # A file from an earlier invocation: its runs stay, another seed is added.
+    earlier_run = {'curve': {'0': 9.0, '4': 20.0}, 'final_score': 20.0,
+                   'wall_s': 1.0, 'cpu_s': 1.0, 'complete': True}
+    with open(out, 'w') as f:
+      json.dump({'machine': {'command': 'earlier'},
+                 'reinforce_cartpole': {'0': earlier_run}}, f)
     proc = subprocess.run(
         [sys.executable, '-m', 'benchmarks.tutorial_loops', '--run_all',
          '--tutorials=reinforce_cartpole', '--seeds=3', '--num_iterations=4',
@@ -74,6 +80,9 @@ class TutorialLoopsSmokeTest(test_case.TestCase):
       results = json.load(f)
     self.assertEqual(sorted(results), ['machine', 'reinforce_cartpole'])
     self.assertIn('load_average_at_end', results['machine'])
+    self.assertEqual(results['machine']['earlier'], [{'command': 'earlier'}])
+    self.assertEqual(sorted(results['reinforce_cartpole']), ['0', '3'])
+    self.assertEqual(results['reinforce_cartpole']['0'], earlier_run)
     run = results['reinforce_cartpole']['3']
     self.assertEqual(sorted(run['curve']), ['0', '2', '4'])  # Step 0 included.
     for value in run['curve'].values():  # CartPole-v0 returns are in [1, 200].
