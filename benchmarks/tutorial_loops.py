@@ -35,12 +35,19 @@ each evaluation is printed with the seconds since start and written to --out.
 --run_all runs every tutorial with every seed, one after another and each in
 its own process, and writes benchmarks/results/reproduce/tutorial_loops.json:
 {config: {seed: {curve: {step: AverageReturn}, final_score, wall_s, cpu_s,
-complete}}, machine: {...}}, rewritten after each run. `final_score` is
-`sweep.stats.final_score` of the curve; a run stopped by --time_limit_min
-keeps the evaluations it reached, with complete: false.
+complete}}, machine: {..., earlier: [other invocations' machine]}},
+rewritten after each run. Runs already in the file are kept, a run of the
+same tutorial and seed replaced, so invocations with other seeds can run at
+once. `final_score` is `sweep.stats.final_score`
+of the curve; a run stopped by --time_limit_min keeps the evaluations it
+reached, with complete: false. More seeds for one tutorial:
+
+  python -m benchmarks.tutorial_loops --run_all --tutorials=reinforce_cartpole \
+      --seeds=3,4,5,6,7,8,9
 """
 
 import dataclasses
+import fcntl
 import json
 import os
 import resource
@@ -431,13 +438,45 @@ def _children_cpu_seconds() -> float:
   return usage.ru_utime + usage.ru_stime
 
 
+def _add_run(out: str, name: str, seed: int, run: dict, machine: dict) -> dict:
+  """Adds one run to the results file `out`, keeping what else it holds.
+
+  Read, changed and replaced under an exclusive lock, so that invocations
+  running other seeds at once each add theirs. The file's `machine` becomes
+  this invocation's, the others' kept under its `earlier`.
+
+  Returns:
+    The file's new content.
+  """
+  directory = os.path.dirname(os.path.abspath(out))
+  os.makedirs(directory, exist_ok=True)
+  lock = os.open(directory, os.O_RDONLY)  # The lock: the file's directory.
+  try:
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    results = {}
+    if os.path.exists(out):
+      with open(out) as f:
+        results = json.load(f)
+    results.setdefault(name, {})[str(seed)] = run
+    previous = results.get('machine')
+    invocations = (previous.pop('earlier', []) + [previous]) if previous else []
+    results['machine'] = dict(machine, earlier=[
+        m for m in invocations
+        if (m.get('command'), m.get('date')) !=
+        (machine['command'], machine['date'])])
+    _write_json(out, results)
+  finally:
+    os.close(lock)  # Releases the lock.
+  return results
+
+
 def run_all(tutorials, seeds, out: str, overrides,
             time_limit_s: Optional[float]) -> dict:
   """Each tutorial with each seed in its own process; writes and returns `out`'s content."""
   from benchmarks import common  # pylint: disable=g-import-not-at-top
   from sweep import stats  # pylint: disable=g-import-not-at-top
-  results = {'machine': common.machine_info()}
-  results['machine']['command'] = ' '.join(sys.argv)
+  machine = dict(common.machine_info(), command=' '.join(sys.argv))
+  results = {}
   deadline = None if time_limit_s is None else time.monotonic() + time_limit_s
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', PYTHONUNBUFFERED='1',
              PYTHONPATH=REPO_ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
@@ -464,15 +503,15 @@ def run_all(tutorials, seeds, out: str, overrides,
         wall_s = time.monotonic() - started
         curve = ({int(s): r for s, r in json.load(open(curve_path)).items()}
                  if os.path.exists(curve_path) else {})
-      results.setdefault(name, {})[str(seed)] = {
+      run = {
           'curve': {str(s): r for s, r in sorted(curve.items())},
           'final_score': stats.final_score(curve),
           'wall_s': round(wall_s, 1),
           'cpu_s': round(_children_cpu_seconds() - cpu_before, 1),
           'complete': rc == 0,
       }
-      results['machine']['load_average_at_end'] = common.load_average()
-      _write_json(out, results)
+      machine['load_average_at_end'] = common.load_average()
+      results = _add_run(out, name, seed, run, machine)
       print(f'{name} seed {seed}: rc {rc}, final score '
             f'{stats.final_score(curve):.2f}, {wall_s / 60:.1f} min', flush=True)
   return results

@@ -113,6 +113,12 @@ SOURCE_VALUES = {
         'dqn_agent.double_dqn': False})),
     'ddqn_cartpole.gin': ('dqn_agent', dict(_DQN_TUTORIAL, **{
         'dqn_agent.double_dqn': True})),
+    # tf_agents/examples/dqn/dqn_train_eval.py's values, the tutorial's budget.
+    'ddqn_cartpole_stable.gin': ('dqn_agent', dict(_DQN_TUTORIAL, **{
+        'train_eval.initial_collect_steps': 1000,
+        'dqn_agent.fc_layers': (100,), 'dqn_agent.double_dqn': True,
+        'dqn_agent.gamma': 0.99, 'dqn_agent.target_update_tau': 0.05,
+        'dqn_agent.target_update_period': 5})),
     'c51_cartpole.gin': ('c51_agent', {  # docs/tutorials/9_c51_tutorial.ipynb
         'load_environment.env_name': 'CartPole-v1',
         'train_eval.num_iterations': 15000,
@@ -162,9 +168,9 @@ class ShippedConfigsTest(test_case.TestCase, parameterized.TestCase):
   def test_the_experiments_ship(self):
     self.assertContainsSubset(
         ['sac_minitaur.gin', 'sac_pendulum.gin', 'dqn_cartpole.gin',
-         'ddqn_cartpole.gin', 'c51_cartpole.gin', 'sac_halfcheetah.gin',
-         'td3_pendulum.gin', 'td3_halfcheetah.gin', 'ddpg_pendulum.gin',
-         'ddpg_halfcheetah.gin', 'reinforce_cartpole.gin',
+         'ddqn_cartpole.gin', 'ddqn_cartpole_stable.gin', 'c51_cartpole.gin',
+         'sac_halfcheetah.gin', 'td3_pendulum.gin', 'td3_halfcheetah.gin',
+         'ddpg_pendulum.gin', 'ddpg_halfcheetah.gin', 'reinforce_cartpole.gin',
          'ppo_invertedpendulum.gin', 'ppo_halfcheetah.gin'], SHIPPED)
 
   @parameterized.parameters(*sorted(SOURCE_VALUES))
