@@ -116,7 +116,7 @@ class GraphReplay:
   client = None  # No Reverb client: nothing to checkpoint the table with.
 
   def writer(self) -> 'GraphReplayWriter':
-    """An Actor observer that inserts every item as `ExperienceWriter` would."""
+    """An Actor observer that stages every item `ExperienceWriter` would write."""
     return GraphReplayWriter(self)
 
   def batches(self) -> 'GraphReplay':
