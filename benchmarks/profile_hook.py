@@ -183,12 +183,16 @@ class _TimedTrigger:
     return getattr(self._trigger, name)
 
 
+_NAMED_THREADS = set()
+
+
 def _name_os_thread() -> None:
   """Gives a thread other than the main one its Python name in /proc (Python
-  3.11 does not), so that the thread line shows it, e.g. 'collect'."""
+  3.11 does not), once, so that the thread line shows it, e.g. 'collect'."""
   thread = threading.current_thread()
-  if thread is threading.main_thread():
+  if thread is threading.main_thread() or thread.ident in _NAMED_THREADS:
     return
+  _NAMED_THREADS.add(thread.ident)
   libc = ctypes.CDLL(None)
   libc.prctl(15, thread.name.encode()[:15], 0, 0, 0)  # PR_SET_NAME
 

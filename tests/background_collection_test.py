@@ -72,7 +72,6 @@ class BackgroundCollectionTest(test_case.TestCase):
   def test_an_error_on_the_thread_is_raised_by_wait(self):
 
     class Failing:
-      env_steps = None
 
       def run(self):
         raise RuntimeError('the environment died')

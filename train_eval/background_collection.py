@@ -66,10 +66,6 @@ class BackgroundCollector:
         max_workers=1, thread_name_prefix='collect')
     self._running: Optional[concurrent.futures.Future] = None
 
-  @property
-  def env_steps(self):
-    return self._collector.env_steps
-
   def start(self) -> None:
     """Starts a run with the weights the agent has now; the previous must be done."""
     assert self._running is None, 'wait() for the previous run first'

@@ -48,8 +48,9 @@ class Experiment:
       each train step; each gets the runtime objects its signature names
       (saved_model_dir, agent, train_step, reverb_client, metadata_metrics).
     seed: seeds Python, NumPy, TensorFlow and the environments; None (default)
-      leaves them unseeded. Reverb samples with its own unseeded generator, so
-      training never repeats exactly.
+      leaves them unseeded. Training does not repeat exactly: separate jobs
+      sample from Reverb, whose generator is unseeded, and two seeded
+      one-process runs differ too (not yet traced).
     collect_while_training: one process (`--job=all`), off-policy agents:
       collect iteration k's steps on a second thread while train step k runs
       (`background_collection.py`), with the weights the tutorial's loop

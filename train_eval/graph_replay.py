@@ -45,7 +45,6 @@ class GraphReplay:
     self.steps = settings.sequence_length
     self.items_inserted = 0
     self._staged = []  # Items written, not yet inserted (`settle`).
-    self._spec = collect_data_spec
     self._dtypes = [spec.dtype.as_numpy_dtype
                     for spec in tf.nest.flatten(collect_data_spec)]
     self._items = tf.nest.map_structure(
@@ -72,7 +71,9 @@ class GraphReplay:
 
   def insert(self, items) -> None:
     """Adds `items` (a nest of [n, steps, ...] arrays), evicting the oldest at capacity."""
-    columns = tf.nest.flatten(items)
+    self._insert_columns(tf.nest.flatten(items))
+
+  def _insert_columns(self, columns) -> None:
     newest = slice(-self.capacity, None)  # Only these fit, one slot each.
     self._insert(*[np.asarray(column[newest], dtype)
                    for column, dtype in zip(columns, self._dtypes)])
@@ -90,8 +91,7 @@ class GraphReplay:
     """
     staged, self._staged = self._staged, []
     if staged:
-      self.insert(tf.nest.pack_sequence_as(
-          self._spec, [np.stack(column) for column in zip(*staged)]))
+      self._insert_columns([np.stack(column) for column in zip(*staged)])
 
   def _insert_items(self, *columns) -> None:
     count = tf.shape(columns[0], out_type=tf.int64)[0]
