@@ -12,8 +12,9 @@ r"""SAC minitaur in one process and split into jobs: iterations/s and collection
    `--thread_variants` (default), `all` and `collectors=1` once more with
    TensorFlow's default thread pools (`--job_threads=JOB=0,0`) against
    train_eval's default of 1 intra-op and 1 inter-op thread per job. With
-   `--reverb_variant` (default), `all` once more sampling from a Reverb
-   server in the process instead of the in-graph table.
+   `--reverb_variant` (default), `all` and `collectors=1` once more with
+   `ReverbReplay.in_graph = False`: sampling from a Reverb server (in the
+   process, or the replay job over gRPC) instead of an in-graph table.
    With `--peers=sb3,sbx`, stable-baselines3 and SBX too
    (`benchmarks/peer_sac.py`, in virtualenvs of their own that the benchmark
    installs under benchmarks/.venvs), with the same hyperparameters.
@@ -102,8 +103,8 @@ def weights_lag(train_points, collector_points) -> Optional[float]:
 # A variant with TensorFlow's own thread pools instead of train_eval's
 # default of one intra-op and one inter-op thread per job.
 TF_THREADS = ' (TF default threads)'
-# One process sampling from a Reverb server in the process, as before the
-# in-graph table (`train_eval/graph_replay.py`).
+# Sampling a Reverb server (in the process, or the replay job over gRPC), as
+# before the in-graph tables (`graph_replay.py`, `fed_replay.py`).
 REVERB = ' (Reverb)'
 # One process collecting, then training, in turn (the tutorial's order).
 SERIAL = ' (serial)'
@@ -245,7 +246,9 @@ def run_variant(variant: str, params: Dict,
     read = lambda name: open(os.path.join(logs, name)).read()
     one_process = base_variant(variant) == 'all'
     main_log = 'all.log' if one_process else 'train.log'
-    stats = REPLAY_STATS.findall(read('all.log' if one_process else 'replay.log'))
+    # A learner with its own table (`fed_replay`) logs that table's counts.
+    stats = REPLAY_STATS.findall(read(main_log)) or REPLAY_STATS.findall(
+        read('replay.log'))
     if stats:
       inserted, sampled = map(int, stats[-1])
       during = inserted - params['initial_collect']
@@ -289,9 +292,13 @@ def describe(variant: str) -> str:
   if variant == 'tutorial':
     return "tf_agents' tutorial loop (benchmarks/tf_agents_loop.py)"
   threads = ", TensorFlow's default threads" if variant.endswith(TF_THREADS) else ''
-  if variant.endswith(REVERB):
+  if variant.endswith(REVERB) and base_variant(variant) == 'all':
     return ('train_eval --gin_file=sac_minitaur.gin (one process, a Reverb '
             'server in the process: ReverbReplay.in_graph = False)')
+  if variant.endswith(REVERB):
+    return (f'train_eval ... --{base_variant(variant)} (separate jobs, the '
+            'learner sampling the replay job over gRPC: '
+            'ReverbReplay.in_graph = False)')
   if variant.endswith(SERIAL):
     return ('train_eval --gin_file=sac_minitaur.gin (one process, collect '
             'then train in turn: train_eval.collect_while_training = False)')
@@ -372,8 +379,8 @@ def main(argv=None) -> int:
   for name in ('iterations', 'initial_collect', 'rounds', 'log_interval'):
     parser.add_argument(f'--{name}', type=int, help="overrides the mode's")
   parser.add_argument('--reverb_variant', action=argparse.BooleanOptionalAction,
-                      default=True, help='also run all with a Reverb server '
-                      'in the process instead of the in-graph table')
+                      default=True, help='also run all and collectors=1 '
+                      'sampling Reverb instead of an in-graph table')
   parser.add_argument('--results', default='actor_learner',
                       help='name of the results files in benchmarks/results')
   args = parser.parse_args(argv)
@@ -399,6 +406,9 @@ def main(argv=None) -> int:
               + peers)
   if args.reverb_variant:
     variants.insert(2, 'all' + REVERB)
+    if 'collectors=1' in variants:
+      variants.insert(variants.index('collectors=1') + 1,
+                      'collectors=1' + REVERB)
   if args.thread_variants:
     variants += ['all' + TF_THREADS, 'collectors=1' + TF_THREADS]
   log(f'Iterations/s: {", ".join(variants)}')

@@ -241,6 +241,7 @@ def install() -> None:
   from train_eval import console
   from train_eval import collection
   from train_eval import experience_writer
+  from train_eval import fed_replay
   from train_eval import graph_replay
   from train_eval import learning
   from train_eval import weights
@@ -252,6 +253,8 @@ def install() -> None:
   _wrap(experience_writer.ExperienceWriter, 'flush', 'replay insert')
   _wrap(graph_replay.GraphReplayWriter, '__call__', 'replay insert')
   _wrap(graph_replay.GraphReplay, 'settle', 'replay insert')
+  _wrap(fed_replay.FedReplay, 'take_items_for_next_step',
+        'new items (waiting, taking)')
   _wrap(background_collection.BackgroundCollector, 'wait',
         'waiting for collection')
   _wrap(py_metric.PyMetric, '__call__', 'summaries and metrics')

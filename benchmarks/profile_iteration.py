@@ -34,7 +34,7 @@ from benchmarks import profile_hook
 RESULTS = os.path.join(common.RESULTS_DIR, 'profile_iteration')
 SITE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'profile_site')
 # The split, then what train_eval adds; anything else after them.
-ORDER = ['environment', 'policy', 'replay insert',
+ORDER = ['environment', 'policy', 'replay insert', 'new items (waiting, taking)',
          'train step (with in-graph sample)', 'waiting for collection', 'summaries and metrics',
          'triggers', 'weights push', 'weights pull',
          'actor (driver, trajectories)', 'learner.run (rest)', 'console',

@@ -7,7 +7,7 @@ n_step_update + 1 for DQN and C51). Unlike it,
 back can still notice that training has ended.
 """
 
-from typing import Optional
+from typing import Optional, Sequence, Union
 
 import reverb
 import tensorflow as tf
@@ -20,15 +20,16 @@ class ExperienceWriter:
   """An Actor observer: `writer(trajectory)` per environment step."""
 
   def __init__(self, client: reverb.Client, steps: int,
-               table: str = replay.TABLE_NAME):
+               tables: Union[str, Sequence[str]] = replay.TABLE_NAME):
     """Opens a trajectory writer on `client` (in process or over gRPC).
 
     Args:
       client: the replay client.
       steps: steps per item: `ReplaySettings.sequence_length`.
-      table: the experience table.
+      tables: the table each item goes into, or tables: each gets the item
+        (its steps are sent once).
     """
-    self._table = table
+    self._tables = [tables] if isinstance(tables, str) else list(tables)
     self._steps = steps
     self._writer = client.trajectory_writer(
         num_keep_alive_refs=self._steps + 1, validate_items=False)
@@ -39,11 +40,10 @@ class ExperienceWriter:
     self._writer.append(trajectory)
     self._steps_in_episode += 1
     if self._steps_in_episode >= self._steps:
-      self._writer.create_item(
-          table=self._table, priority=1.0,
-          trajectory=tf.nest.map_structure(
-              lambda column: column[-self._steps:],
-              self._writer.history))
+      item = tf.nest.map_structure(lambda column: column[-self._steps:],
+                                   self._writer.history)
+      for table in self._tables:
+        self._writer.create_item(table=table, priority=1.0, trajectory=item)
       self.items_written += 1
     if trajectory.is_boundary():
       self._steps_in_episode = 0

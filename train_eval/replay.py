@@ -7,7 +7,11 @@ rate-limited only by MinSize(1), as in the tutorial: the loop itself alternates
 collection and training. With separate jobs a `SampleToInsertRatio` limiter
 holds the same ratio of sampled to inserted items (batch_size per
 collect_steps_per_iteration) within `rate_limit_slack_steps` environment
-steps. A second table holds the collect policy's latest weights.
+steps. Unless `ReverbReplay.in_graph` is False, the learner of separate jobs
+trains from its own in-graph copy instead (`fed_replay.py`): the experience
+table then keeps the items for restarts and checkpoints, and a queue of the
+newest items (`new_items_table`) feeds the learner and holds the ratio. A last
+table holds the collect policy's latest weights.
 """
 
 import dataclasses
@@ -24,6 +28,7 @@ from train_eval import checks
 from train_eval import waiting
 
 TABLE_NAME = 'uniform_table'
+NEW_ITEMS_TABLE = 'new_items'
 VARIABLES_TABLE = 'variables'
 LOCALHOST = 'localhost'
 
@@ -47,12 +52,15 @@ class ReplaySettings:
     rate_limit_slack_steps: separate jobs only: how many environment steps
       collection may run ahead of (or behind) the experiment's ratio of
       sampled to inserted items. Default 8.
-    in_graph: one process (`--job=all`) only: hold the table in TF
-      variables sampled inside the train step's `tf.function`
-      (`graph_replay.py`: the same items, uniform sampling, FIFO eviction)
-      instead of a Reverb server in the process. Replay checkpoints need the
-      server: with `checkpoint` set, or a learner trigger that takes
-      `reverb_client`, Reverb is used all the same. Default True.
+    in_graph: hold the table the Learner samples in TF variables, sampled
+      inside the train step's `tf.function` (`graph_replay.py`: the same
+      items, uniform sampling, FIFO eviction), instead of sampling a Reverb
+      server through tf.data. In one process (`--job=all`) replay
+      checkpoints need the server: with `checkpoint` set, or a learner
+      trigger that takes `reverb_client`, Reverb is used all the same. In
+      separate jobs the collectors feed the learner's table through the
+      replay job (`fed_replay.py`), whose table still takes checkpoints.
+      Default True.
     sequence_length: steps per experience item, the agent's train sequence
       length (`agents.train_sequence_length`); not a binding: set by
       `load_settings` from the bound agent, so that every job (collectors
@@ -130,6 +138,23 @@ def experience_table(settings: ReplaySettings,
       TABLE_NAME, max_size=settings.capacity,
       sampler=reverb.selectors.Uniform(), remover=reverb.selectors.Fifo(),
       rate_limiter=limiter)
+
+
+def experience_tables(settings: ReplaySettings) -> Tuple[str, ...]:
+  """The tables a collector of separate jobs writes each item into."""
+  return ((TABLE_NAME, NEW_ITEMS_TABLE) if settings.in_graph else
+          (TABLE_NAME,))
+
+
+def new_items_table(settings: ReplaySettings) -> reverb.Table:
+  """The newest items, on their way to the learner's in-graph table.
+
+  A queue: each item is taken once, and a collector's insert waits while
+  `rate_limit_slack_steps` items are waiting, which holds collection to the
+  learner's pace.
+  """
+  return reverb.Table.queue(NEW_ITEMS_TABLE,
+                            max_size=settings.rate_limit_slack_steps)
 
 
 def variables_table() -> reverb.Table:
@@ -252,16 +277,38 @@ def dataset(collect_data_spec, settings: ReplaySettings, server_address: str,
       long (the rate limiter held it back); -1 (default) waits for good.
     steps: steps per item; None (default) is `settings.sequence_length`.
   """
-  steps = steps or settings.sequence_length
-  items = reverb.TrajectoryDataset(
-      server_address, TABLE_NAME,
+  items = item_dataset(collect_data_spec, steps or settings.sequence_length,
+                       server_address, TABLE_NAME,
+                       in_flight=settings.batch_size,
+                       rate_limiter_timeout_ms=rate_limiter_timeout_ms)
+  return items.batch(settings.batch_size, drop_remainder=True).map(
+      lambda sample: (sample.data, sample.info)).prefetch(
+          settings.prefetch_batches(over_grpc))
+
+
+def item_dataset(collect_data_spec, steps: int, server_address: str,
+                 table: str, in_flight: int, rate_limiter_timeout_ms: int = -1,
+                 max_samples: int = -1) -> reverb.TrajectoryDataset:
+  """The items of `table`, one at a time, as `sample.data` nests of [steps, ...].
+
+  Args:
+    collect_data_spec: the agent's `collect_data_spec` (one step).
+    steps: steps per item.
+    server_address: 'host:port' of the server.
+    table: the table sampled.
+    in_flight: items requested ahead of those taken (a queue's items leave
+      it when requested).
+    rate_limiter_timeout_ms: the dataset ends when no item came for this
+      long; -1 (default) waits for good.
+    max_samples: the dataset ends after this many items; -1 (default): never.
+  """
+  return reverb.TrajectoryDataset(
+      server_address, table,
       dtypes=tf.nest.map_structure(lambda spec: spec.dtype, collect_data_spec),
       shapes=tf.nest.map_structure(
           lambda spec: tf.TensorShape([steps]).concatenate(spec.shape),
           collect_data_spec),
-      max_in_flight_samples_per_worker=settings.batch_size,
+      max_in_flight_samples_per_worker=in_flight,
       num_workers_per_iterator=1,
-      rate_limiter_timeout_ms=rate_limiter_timeout_ms)
-  return items.batch(settings.batch_size, drop_remainder=True).map(
-      lambda sample: (sample.data, sample.info)).prefetch(
-          settings.prefetch_batches(over_grpc))
+      rate_limiter_timeout_ms=rate_limiter_timeout_ms,
+      max_samples=max_samples)

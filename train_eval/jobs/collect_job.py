@@ -66,7 +66,8 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
     return {'env_steps': 0, 'weights_version': None}
   client, env = connected
   writer = experience_writer.ExperienceWriter(
-      client, context.replay.sequence_length)
+      client, context.replay.sequence_length,
+      replay.experience_tables(context.replay))
   train_step = tf.Variable(0, dtype=tf.int64, trainable=False)
   try:
     # A table that already holds the initial collection (restored, or filled

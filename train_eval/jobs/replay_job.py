@@ -1,13 +1,16 @@
 """`--job=replay`: the Reverb server every other job talks to.
 
-Two tables: the experience table, whose `SampleToInsertRatio` rate limiter
-holds `batch_size / collect_steps_per_iteration` sampled items per inserted
-item (the one-process loop's ratio) within `ReverbReplay.rate_limit_slack_steps`
-environment steps, sampling only after `initial_collect_steps` items (for an
-on-policy agent, a queue of tagged sequences instead:
-`on_policy_replay`); and the
-variables table with the collect policy's latest weights. With
-`ReverbReplay.checkpoint` the experience table is restored from
+The experience table: by default (`ReverbReplay.in_graph`) it keeps the
+items for checkpoints and a restarted learner's refill, and a queue of new
+items feeds the learner's own in-graph table and paces collection
+(`fed_replay`); with `ReverbReplay.in_graph = False` the learner samples it
+itself, and its `SampleToInsertRatio` rate limiter holds
+`batch_size / collect_steps_per_iteration` sampled items per inserted item
+(the one-process loop's ratio) within `ReverbReplay.rate_limit_slack_steps`
+environment steps, sampling only after `initial_collect_steps` items. For an
+on-policy agent, a queue of tagged sequences instead (`on_policy_replay`).
+Last, the variables table with the collect policy's latest weights. With
+`ReverbReplay.checkpoint` the tables are restored from
 root_dir/train/replay_buffer_checkpoints at start and saved there on stop.
 """
 
@@ -30,18 +33,31 @@ def samples_per_insert(context: context_lib.JobContext) -> float:
   return context.replay.batch_size / context.experiment.collect_steps_per_iteration
 
 
+def experience_table(context: context_lib.JobContext) -> reverb.Table:
+  """The on-policy queue of sequences, or the off-policy experience table:
+  rate-limited when the learner samples it, MinSize(1) when the learner
+  samples its own copy (`fed_replay.py`: the queue of new items paces it)."""
+  if agents.is_on_policy(context.experiment.agent_fn):
+    return on_policy_replay.batches_table()
+  if context.replay.in_graph:
+    return replay.experience_table(context.replay)
+  return replay.experience_table(
+      context.replay, samples_per_insert(context),
+      min_size_to_sample=context.experiment.initial_collect_steps)
+
+
 def run(context: context_lib.JobContext) -> Dict[str, Any]:
   """Serves until a stop request; returns {'port', 'inserted', 'sampled'}."""
   context.started()
   checkpoint_path = (replay.checkpoint_dir(context.root_dir)
                      if context.replay.checkpoint else None)
-  experience = (on_policy_replay.batches_table()
-                if agents.is_on_policy(context.experiment.agent_fn) else
-                replay.experience_table(
-                    context.replay, samples_per_insert(context),
-                    min_size_to_sample=context.experiment.initial_collect_steps))
+  tables = [experience_table(context)]
+  experience = tables[0]
+  if (not agents.is_on_policy(context.experiment.agent_fn) and
+      context.replay.in_graph):
+    tables.append(replay.new_items_table(context.replay))
   server = replay.start_server(
-      [experience, replay.variables_table()],
+      tables + [replay.variables_table()],
       port=context.replay_port, checkpoint_path=checkpoint_path)
   client = reverb.Client(f'{replay.LOCALHOST}:{server.port}')
   restored = replay.table_size(client, experience.name)

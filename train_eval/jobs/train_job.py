@@ -1,8 +1,11 @@
-"""`--job=train`: the Learner and its triggers, sampling from the replay job over gRPC.
+"""`--job=train`: the Learner and its triggers, trained from what the collectors wrote.
 
-replay (gRPC) -> learn -> save (the triggers) -> weights to the variables table
-every `variable_push_interval` train steps, for the collectors. The table's
-rate limiter paces training to collection.
+new items from the replay job -> the learner's in-graph table
+(`fed_replay`; with `ReverbReplay.in_graph = False`, batches sampled from
+the replay job over gRPC) -> learn -> save (the triggers) -> weights to the
+variables table every `variable_push_interval` train steps, for the
+collectors. Training waits for the ratio's new items (or, over gRPC, for
+the table's rate limiter).
 """
 
 from typing import Any, Dict, Optional, Tuple
@@ -17,6 +20,7 @@ from tf_agents.metrics import py_metric
 from train_eval import agents
 from train_eval import environments
 from train_eval import existing_run
+from train_eval import fed_replay
 from train_eval import learning
 from train_eval import replay
 from train_eval import train_loop
@@ -63,6 +67,9 @@ class RemoteReplayLoop(train_loop.TrainLoop):
                  'the table; training starts at %d).',
                  SAMPLE_TIMEOUT_MS / 1000, replay.table_size(self._client),
                  self.experiment.initial_collect_steps)
+    self.push_if_lost()
+
+  def push_if_lost(self) -> None:
     # Collectors started since a replay restart have no weights to collect
     # with, and their random shares leave the table short of its min size.
     pushed = self._publisher.push_if_lost()
@@ -77,6 +84,28 @@ class RemoteReplayLoop(train_loop.TrainLoop):
 
   def end(self, step: int) -> None:
     self._publisher.push()  # Collectors stop once they see num_iterations.
+
+
+class FedReplayLoop(RemoteReplayLoop):
+  """Trains from its own table, fed by the collectors' new items."""
+
+  def __init__(self, context, trainer, client, publisher,
+               fed: fed_replay.FedReplay):
+    super().__init__(context, trainer, client, publisher)
+    self._fed = fed
+
+  def train(self) -> Optional[float]:
+    if not self._fed.take_items_for_next_step():
+      return None
+    return self.trainer.train()
+
+  def no_batch(self) -> None:
+    logging.info('No new item for %.0f s: waiting for the collectors (%d of '
+                 'the %d items the next train step needs have come; %d in '
+                 "the learner's table).", SAMPLE_TIMEOUT_MS / 1000,
+                 self._fed.items_received, self._fed.items_needed(),
+                 self._fed.table.size)
+    self.push_if_lost()
 
 
 def connect_and_build(context: context_lib.JobContext) -> Optional[
@@ -112,8 +141,13 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
     return {'train_step': None, 'eval': {}, 'checkpoints': []}
   client, agent, train_step = connected
 
+  fed = (fed_replay.FedReplay(
+      agent.collect_data_spec, context.replay, context.replay_address,
+      exp.initial_collect_steps, exp.collect_steps_per_iteration,
+      SAMPLE_TIMEOUT_MS) if context.replay.in_graph else None)
   trainer = learning.Trainer(
       context.root_dir, agent, train_step,
+      (lambda: fed.table) if fed else
       lambda: replay.dataset(agent.collect_data_spec, context.replay,
                              context.replay_address, over_grpc=True,
                              rate_limiter_timeout_ms=SAMPLE_TIMEOUT_MS),
@@ -127,7 +161,16 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
       context.console.line(resuming)
     publisher = weights.Publisher(client, agent.collect_policy.variables(),
                                   train_step, exp.variable_push_interval)
-    step = RemoteReplayLoop(context, trainer, client, publisher).run()
+    if fed is None:
+      step = RemoteReplayLoop(context, trainer, client, publisher).run()
+    else:
+      if trainer.step > 0 or (replay.table_size(client) >=
+                              exp.initial_collect_steps):
+        refilled = fed.refill(client)
+        context.console.line(f"The learner's table refilled with {refilled} "
+                             "items sampled from the replay job's.")
+      step = FedReplayLoop(context, trainer, client, publisher, fed).run()
+      fed.table.log_statistics()
   finally:
     trainer.close()
   return {'train_step': step, 'eval': {},

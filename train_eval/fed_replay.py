@@ -1,0 +1,109 @@
+"""The learner's experience table in separate jobs: in-graph, fed by the collectors.
+
+collectors -> the replay job: its experience table (kept for restarts and
+checkpoints) and a queue of the newest items -> this learner's
+`graph_replay.GraphReplay` -> sampled inside the train step.
+
+The learner samples its own copy in its train step's graph, as `--job=all`
+does, instead of streaming a batch of `batch_size` items over gRPC per train
+step; each new item crosses the network once.
+
+The ratio is the one-process loop's: train step n (counted from this
+learner's start) waits until `initial + n * collect_steps_per_iteration` new
+items have come, `initial` being what the table lacks of
+`initial_collect_steps`. The queue holds `rate_limit_slack_steps` items, so
+collection runs at most that many steps (and the few in flight) ahead.
+
+A restarted learner refills its table with a uniform sample (with
+replacement) of the replay job's experience table, as many items as it holds
+up to `capacity`: the same distribution, not the same items.
+"""
+
+from typing import Optional
+
+from absl import logging
+import reverb
+import tensorflow as tf
+
+from train_eval import graph_replay
+from train_eval import replay
+
+# Items the learner requests from the queue ahead of those it takes.
+IN_FLIGHT = 4
+
+
+class FedReplay:
+  """A `GraphReplay` filled from the replay job's queue of new items."""
+
+  def __init__(self, collect_data_spec, settings: replay.ReplaySettings,
+               server_address: str, initial_collect_steps: int,
+               collect_steps_per_iteration: int, timeout_ms: int):
+    """Creates the empty table.
+
+    Args:
+      collect_data_spec: the agent's `collect_data_spec` (one step).
+      settings: the replay settings (capacity, batch_size, sequence_length).
+      server_address: 'host:port' of the replay job.
+      initial_collect_steps: items before the first train step.
+      collect_steps_per_iteration: new items per train step.
+      timeout_ms: how long `take_items_for_next_step` waits for an item
+        before it returns False, in milliseconds.
+    """
+    self.table = graph_replay.GraphReplay(collect_data_spec, settings)
+    self._spec = collect_data_spec
+    self._steps = settings.sequence_length
+    self._address = server_address
+    self._items_per_step = collect_steps_per_iteration
+    self._initial = initial_collect_steps
+    self.timeout_ms = timeout_ms
+    self._feed: Optional[tf.data.Iterator] = None
+    self.items_received = 0
+    self.steps_started = 0
+
+  def refill(self, client: reverb.Client) -> int:
+    """Fills the table with a uniform sample of the replay job's table.
+
+    As many items as that table holds, up to `capacity`; the first train step
+    then waits only for what they lack of `initial_collect_steps`.
+
+    Returns:
+      The items inserted.
+    """
+    count = min(replay.table_size(client), self.table.capacity)
+    if count:
+      items = replay.item_dataset(self._spec, self._steps, self._address,
+                                  replay.TABLE_NAME, in_flight=256,
+                                  max_samples=count).batch(count)
+      self.table.insert(next(iter(items)).data)
+      self._initial = max(0, self._initial - count)
+    logging.info("Replay: refilled the learner's table with %d items sampled "
+                 "from the replay job's.", count)
+    return count
+
+  def items_needed(self) -> int:
+    """New items the next train step waits for, in all."""
+    return self._initial + (self.steps_started + 1) * self._items_per_step
+
+  def take_items_for_next_step(self) -> bool:
+    """Takes new items until the next train step may run, then inserts them.
+
+    Returns:
+      True when the step may run; False when no item came within the
+      timeout (what came is kept: the next call goes on from there).
+    """
+    while self.items_received < self.items_needed():
+      if self._feed is None:
+        self._feed = iter(replay.item_dataset(
+            self._spec, self._steps, self._address, replay.NEW_ITEMS_TABLE,
+            in_flight=IN_FLIGHT, rate_limiter_timeout_ms=self.timeout_ms))
+      try:
+        item = next(self._feed)
+      except (StopIteration, tf.errors.OutOfRangeError):
+        self._feed = None
+        self.table.settle()
+        return False
+      self.table.stage(tf.nest.map_structure(lambda t: t.numpy(), item.data))
+      self.items_received += 1
+    self.table.settle()
+    self.steps_started += 1
+    return True
