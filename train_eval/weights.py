@@ -1,20 +1,44 @@
 """The collect policy's weights, from the learner to the collectors through Reverb.
 
-The learner pushes `[train_step, *collect_policy.variables()]` as the one item
-of the variables table (each push replaces the last); a collector pulls it and
-assigns the values to the variables of the collect policy it loaded from
+The learner pushes `[train_step, *of(collect_policy)]` as the one item of the
+variables table (each push replaces the last); a collector pulls it and
+assigns the values to `of(policy)` of the collect policy it loaded from
 `policies/collect_policy`, whose variables come in the same order. The
-train step travels with the weights: it is their version.
+train step travels with the weights: it is their version. The weights are
+every variable of the policy, trainable or not (PPO's normalisers), but its
+exploration noise's state (DDPG's Ornstein-Uhlenbeck process), which is each
+collector's own, as in one process.
 """
 
-from typing import Optional, Sequence
+import inspect
+import re
+from typing import List, Optional
 
 from absl import logging
 import numpy as np
 import reverb
 import tensorflow as tf
+from tf_agents.utils import common
 
 from train_eval import replay
+
+# The name scope of an Ornstein-Uhlenbeck process's state (OUNoisePolicy
+# does not set it); in a graph, a second process's is uniquified to `_1`.
+_OU_SCOPE = inspect.signature(common.OUProcess).parameters['scope'].default
+_NOISE_STATE = re.compile(rf'(^|/){re.escape(_OU_SCOPE)}(_\d+)?/')
+
+
+def of(policy) -> List[tf.Variable]:
+  """The variables of `policy` that travel: all but its exploration noise.
+
+  Names tell the noise state apart on both sides: a SavedModel keeps its
+  variables' names (`ornstein_uhlenbeck_noise/Variable:0`).
+
+  Args:
+    policy: the learner's `agent.collect_policy` (traced or not) or a
+      collector's `SavedModelPyTFEagerPolicy`.
+  """
+  return [v for v in policy.variables() if not _NOISE_STATE.search(v.name)]
 
 
 class WeightsMismatchError(ValueError):
@@ -24,22 +48,22 @@ class WeightsMismatchError(ValueError):
 class Publisher:
   """Learner side: pushes the weights every `interval` train steps."""
 
-  def __init__(self, client: reverb.Client, variables: Sequence[tf.Variable],
-               train_step: tf.Variable, interval: int = 1):
+  def __init__(self, client: reverb.Client, policy, train_step: tf.Variable,
+               interval: int = 1):
     """Creates the publisher; call it after each train step.
 
     Args:
       client: client of the replay server.
-      variables: the collect policy's variables, e.g.
-        `agent.collect_policy.variables()`.
+      policy: the agent's collect policy, whose weights (`of(policy)`) it
+        pushes.
       train_step: the train step counter.
       interval: train steps between pushes; default 1.
     """
     self._client = client
-    self._variables = list(variables)
+    self.variables = of(policy)
     self._train_step = train_step
     self._interval = interval
-    self._read = tf.function(lambda: [v.read_value() for v in self._variables])
+    self._read = tf.function(lambda: [v.read_value() for v in self.variables])
     self.pushed_version: Optional[int] = None
 
   def push(self) -> int:
@@ -66,16 +90,16 @@ class Publisher:
 class Subscriber:
   """Collector side: pulls the newest weights into the policy's variables."""
 
-  def __init__(self, client: reverb.Client, variables: Sequence[tf.Variable]):
+  def __init__(self, client: reverb.Client, policy):
     """Creates the subscriber.
 
     Args:
       client: client of the replay server.
-      variables: the loaded collect policy's variables, e.g.
-        `SavedModelPyTFEagerPolicy(...).variables()`.
+      policy: the collect policy loaded from `policies/collect_policy`, a
+        `SavedModelPyTFEagerPolicy`, whose weights (`of(policy)`) it assigns.
     """
     self._client = client
-    self._variables = list(variables)
+    self.variables = of(policy)
     self._assign = tf.function(self._assign_all)
     self.version: Optional[int] = None
     # The pushed item's Reverb key: a new push of the same version has a new one.
@@ -111,7 +135,7 @@ class Subscriber:
     return self.version
 
   def _check(self, values) -> None:
-    shapes = [tuple(v.shape) for v in self._variables]
+    shapes = [tuple(v.shape) for v in self.variables]
     pushed = [tuple(np.shape(v)) for v in values]
     if shapes != pushed:
       raise WeightsMismatchError(
@@ -123,5 +147,5 @@ class Subscriber:
           'from the same gin files and root_dir.')
 
   def _assign_all(self, values):
-    for variable, value in zip(self._variables, values):
+    for variable, value in zip(self.variables, values):
       variable.assign(value)

@@ -86,7 +86,7 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
       return {'env_steps': 0, 'weights_version': None}
     policy = py_tf_eager_policy.SavedModelPyTFEagerPolicy(
         collect_policy_dir(context.root_dir), load_specs_from_pbtxt=True)
-    subscriber = weights.Subscriber(client, policy.variables())
+    subscriber = weights.Subscriber(client, policy)
     if not waiting.wait_until(subscriber.available,
                  "the learner's first weights in the variables table", stopped,
                  context.console.line):

@@ -50,7 +50,7 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
       return {'sequences': 0, 'weights_version': None}
     policy = py_tf_eager_policy.SavedModelPyTFEagerPolicy(
         policy_dir, load_specs_from_pbtxt=True)
-    subscriber = weights.Subscriber(client, policy.variables())
+    subscriber = weights.Subscriber(client, policy)
     if not waiting.wait_until(
         subscriber.available, "the learner's first weights in the variables "
         'table', stopped, context.console.line):

@@ -89,7 +89,7 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
       context.console.line(
           f'Resuming from step {trainer.step} of {exp.num_iterations}, '
           'Learner checkpoint restored; on-policy: collecting afresh.')
-    publisher = weights.Publisher(client, agent.collect_policy.variables(),
+    publisher = weights.Publisher(client, agent.collect_policy,
                                   train_step)
     loop = RemoteOnPolicyLoop(
         context, trainer, client, publisher, batch, data_spec,

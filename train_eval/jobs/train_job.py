@@ -159,7 +159,7 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
                                       replay.table_size(client))
     if resuming:
       context.console.line(resuming)
-    publisher = weights.Publisher(client, agent.collect_policy.variables(),
+    publisher = weights.Publisher(client, agent.collect_policy,
                                   train_step, exp.variable_push_interval)
     if fed is None:
       step = RemoteReplayLoop(context, trainer, client, publisher).run()
