@@ -153,6 +153,10 @@ class DistributedTest(test_case.TestCase):
     self.assertRegex(out, r'\[replay\] Replay table: \d+ items inserted, '
                      r'\d+ sampled\.')
     self.assertNotIn('[replay] WARNING', out)
+    # The learner trained from its own table, taking what 40 steps need
+    # (64 initial items, then one per step) and sampling 16 per step.
+    self.assertIn('Replay table: 104 items inserted, 640 sampled',
+                  read_log(self.root_dir, 'train'))
     for job in JOB_LOGS:
       self.assertTrue(os.path.exists(
           os.path.join(self.root_dir, 'logs', f'{job}.log')), job)

@@ -3,7 +3,8 @@
 One tiny run takes all four kills (each job kind once), so the suite pays for
 one run: the evaluator and a collector first (training goes on without
 them), then the replay server (restarts empty: the collectors refill it),
-then the learner (restarts from its Learner checkpoint). Every wait is for a
+then the learner (restarts from its Learner checkpoint and refills its own
+table from the replay job's). Every wait is for a
 line the launcher or a job writes. A second off-policy run loses the replay
 server and both collectors at once: every collector starts again without
 weights, the table below its min size. An on-policy run (REINFORCE) takes a
@@ -116,6 +117,11 @@ class JobKillTest(child_run.ChildRunTestCase):
       self.kill('--job=train', 'train', process)
       self.wait_for(lambda t: '[train] Resuming from step' in t,
                     'the learner resumes from its checkpoint', process)
+      self.wait_for(lambda t: re.search(
+          r"\[train\] The learner's table refilled with \d+ items sampled "
+          r"from the replay job's\.", t),
+                    "the learner refills its table from the replay job's",
+                    process)
 
     self.assertEqual(process.wait(timeout=WAIT_SECS), 0, self.out()[-4000:])
     out = self.out()

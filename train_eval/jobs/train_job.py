@@ -167,8 +167,10 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
       if trainer.step > 0 or (replay.table_size(client) >=
                               exp.initial_collect_steps):
         refilled = fed.refill(client)
-        context.console.line(f"The learner's table refilled with {refilled} "
-                             "items sampled from the replay job's.")
+        if refilled:
+          context.console.line(
+              f"The learner's table refilled with {refilled} items sampled "
+              "from the replay job's.")
       step = FedReplayLoop(context, trainer, client, publisher, fed).run()
       fed.table.log_statistics()
   finally:
