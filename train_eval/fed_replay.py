@@ -11,8 +11,11 @@ step; each new item crosses the network once.
 The ratio is the one-process loop's: train step n (counted from this
 learner's start) waits until `initial + n * collect_steps_per_iteration` new
 items have come, `initial` being what the table lacks of
-`initial_collect_steps`. The queue holds `rate_limit_slack_steps` items, so
-collection runs at most that many steps (and the few in flight) ahead.
+`initial_collect_steps`. It takes them `rate_limit_slack_steps` at a time
+(one request, one insert), so a train step may sample items collected up to
+`rate_limit_slack_steps - 1` steps after it in the one-process order. The queue holds
+`rate_limit_slack_steps` items besides those requested, which keeps
+collection within three times that many steps of training.
 
 A restarted learner refills its table with a uniform sample (with
 replacement) of the replay job's experience table, as many items as it holds
@@ -27,9 +30,6 @@ import tensorflow as tf
 
 from train_eval import graph_replay
 from train_eval import replay
-
-# Items the learner requests from the queue ahead of those it takes.
-IN_FLIGHT = 4
 
 
 class FedReplay:
@@ -55,6 +55,7 @@ class FedReplay:
     self._address = server_address
     self._items_per_step = collect_steps_per_iteration
     self._initial = initial_collect_steps
+    self._chunk = settings.rate_limit_slack_steps
     self.timeout_ms = timeout_ms
     self._feed: Optional[tf.data.Iterator] = None
     self.items_received = 0
@@ -85,7 +86,7 @@ class FedReplay:
     return self._initial + (self.steps_started + 1) * self._items_per_step
 
   def take_items_for_next_step(self) -> bool:
-    """Takes new items until the next train step may run, then inserts them.
+    """Takes new items until the next train step may run, inserting them.
 
     Returns:
       True when the step may run; False when no item came within the
@@ -95,15 +96,17 @@ class FedReplay:
       if self._feed is None:
         self._feed = iter(replay.item_dataset(
             self._spec, self._steps, self._address, replay.NEW_ITEMS_TABLE,
-            in_flight=IN_FLIGHT, rate_limiter_timeout_ms=self.timeout_ms))
+            in_flight=self._chunk, rate_limiter_timeout_ms=self.timeout_ms
+        ).batch(self._chunk))
       try:
-        item = next(self._feed)
+        items = next(self._feed).data
       except (StopIteration, tf.errors.OutOfRangeError):
         self._feed = None
-        self.table.settle()
         return False
-      self.table.stage(tf.nest.map_structure(lambda t: t.numpy(), item.data))
-      self.items_received += 1
-    self.table.settle()
+      count = int(tf.nest.flatten(items)[0].shape[0])
+      if count < self._chunk:
+        self._feed = None  # The timeout ended it: what came, came.
+      self.table.insert(items)
+      self.items_received += count
     self.steps_started += 1
     return True
