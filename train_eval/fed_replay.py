@@ -31,6 +31,9 @@ import tensorflow as tf
 from train_eval import graph_replay
 from train_eval import replay
 
+# Items sampled and inserted at once when a restarted learner refills.
+REFILL_BATCH = 1000
+
 
 class FedReplay:
   """A `GraphReplay` filled from the replay job's queue of new items."""
@@ -72,10 +75,10 @@ class FedReplay:
     """
     count = min(replay.table_size(client), self.table.capacity)
     if count:
-      items = replay.item_dataset(self._spec, self._steps, self._address,
-                                  replay.TABLE_NAME, in_flight=256,
-                                  max_samples=count).batch(count)
-      self.table.insert(next(iter(items)).data)
+      for items in replay.item_dataset(
+          self._spec, self._steps, self._address, replay.TABLE_NAME,
+          in_flight=REFILL_BATCH, max_samples=count).batch(REFILL_BATCH):
+        self.table.insert(items.data)
       self._initial = max(0, self._initial - count)
     logging.info("Replay: refilled the learner's table with %d items sampled "
                  "from the replay job's.", count)

@@ -42,7 +42,9 @@ class ReplaySettings:
   Attributes:
     capacity: transitions kept; the oldest are evicted. Default 10000.
     batch_size: transitions per sampled batch; default 256.
-    prefetch: batches the Learner's dataset prefetches; None (default) is 50,
+    prefetch: batches the Learner's dataset prefetches, when it samples a
+      Reverb server (`in_graph` False, or a checkpointed table in one
+      process); None (default) is 50,
       the tutorial's, in one process, and 2 over gRPC, where prefetched
       batches count as sampled for the rate limiter (so they stay within
       its slack).

@@ -51,13 +51,13 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
   context.started()
   checkpoint_path = (replay.checkpoint_dir(context.root_dir)
                      if context.replay.checkpoint else None)
-  tables = [experience_table(context)]
-  experience = tables[0]
+  experience = experience_table(context)
+  tables = [experience, replay.variables_table()]
   if (not agents.is_on_policy(context.experiment.agent_fn) and
       context.replay.in_graph):
     tables.append(replay.new_items_table(context.replay))
   server = replay.start_server(
-      tables + [replay.variables_table()],
+      tables,
       port=context.replay_port, checkpoint_path=checkpoint_path)
   client = reverb.Client(f'{replay.LOCALHOST}:{server.port}')
   restored = replay.table_size(client, experience.name)
