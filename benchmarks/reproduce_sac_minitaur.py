@@ -101,9 +101,9 @@ def run_one(side: str, seed: int, iterations: int, eval_interval: int,
             parallel_seeds: Sequence[int] = ()) -> List[Dict[str, object]]:
   """Runs one side with one seed; writes its CSV and full log; returns its record.
 
-  With `parallel_seeds` (ours only: seeds 0..seed), those seeds run at once in
-  one sweep; each gets its CSV and a record with the sweep's wall time and
-  its share of the CPU time.
+  With `parallel_seeds` (ours or ours_collectors2: seeds 0..seed), those
+  seeds run at once in one sweep; each gets its CSV and a record with the
+  sweep's wall time and its share of the CPU time.
   """
   together = list(parallel_seeds) or [seed]
   if side == 'tutorial':
@@ -355,8 +355,9 @@ def main(argv=None) -> int:
   parser.add_argument('--eval_interval', type=int, default=10000)
   parser.add_argument('--out', default=DEFAULT_OUT)
   parser.add_argument('--parallel_seeds', action='store_true',
-                      help='ours only: run --seeds=0,1,... at once, as one '
-                      'sweep (wall time then counts them together)')
+                      help='ours or ours_collectors2 only: run '
+                      '--seeds=0,1,... at once, as one sweep (wall time then '
+                      'counts them together)')
   parser.add_argument('--report_only', action='store_true',
                       help='rewrite README.md and curves.png from the CSVs')
   args = parser.parse_args(argv)
@@ -370,9 +371,10 @@ def main(argv=None) -> int:
       parser.error(f'--sides: unknown {sorted(unknown)}; use {SIDES}.')
     runs_path = os.path.join(args.out, 'runs.json')
     seeds = [int(s) for s in args.seeds.split(',')]
-    if args.parallel_seeds and (sides != ['ours'] or
+    if args.parallel_seeds and (len(sides) != 1 or sides == ['tutorial'] or
                                 seeds != list(range(len(seeds)))):
-      parser.error('--parallel_seeds runs --sides=ours with --seeds=0,1,...')
+      parser.error('--parallel_seeds runs one side of ours (--sides=ours or '
+                   'ours_collectors2) with --seeds=0,1,...')
     for seed in seeds[-1:] if args.parallel_seeds else seeds:
       for side in sides:
         print(f'{side} seed {seed}: {args.iterations} iterations', flush=True)

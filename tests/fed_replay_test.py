@@ -6,10 +6,8 @@ from absl.testing import absltest
 import numpy as np
 import reverb
 import tensorflow as tf
-from tf_agents.environments import suite_gym
-from tf_agents.specs import tensor_spec
-from tf_agents.trajectories import trajectory as trajectory_lib
 
+from tests import graph_replay_test
 from tests import test_case
 from train_eval import collection
 from train_eval import experience_writer
@@ -28,15 +26,7 @@ class FedReplayTest(test_case.TestCase):
   def setUp(self):
     super().setUp()
     tf.keras.utils.set_random_seed(0)
-    env = suite_gym.load('CartPole-v1')
-    self.addCleanup(env.close)
-    self.env = env
-    self.spec = tensor_spec.from_spec(trajectory_lib.Trajectory(
-        step_type=env.time_step_spec().step_type,
-        observation=env.observation_spec(), action=env.action_spec(),
-        policy_info=(), next_step_type=env.time_step_spec().step_type,
-        reward=env.time_step_spec().reward,
-        discount=env.time_step_spec().discount))
+    self.env, self.spec = graph_replay_test.cartpole(self)
 
   def serve(self, settings=SETTINGS):
     """The replay job's off-policy tables; returns a client."""

@@ -46,20 +46,24 @@ def numbered_items(spec, first, count, steps):
       spec)
 
 
+def cartpole(test):
+  """CartPole-v1 (closed when `test` ends) and the spec of one step of experience."""
+  env = suite_gym.load('CartPole-v1')
+  test.addCleanup(env.close)
+  return env, tensor_spec.from_spec(trajectory_lib.Trajectory(
+      step_type=env.time_step_spec().step_type,
+      observation=env.observation_spec(), action=env.action_spec(),
+      policy_info=(), next_step_type=env.time_step_spec().step_type,
+      reward=env.time_step_spec().reward,
+      discount=env.time_step_spec().discount))
+
+
 class GraphReplayTest(test_case.TestCase):
 
   def setUp(self):
     super().setUp()
     tf.random.set_seed(0)
-    env = suite_gym.load('CartPole-v1')
-    self.addCleanup(env.close)
-    self.env = env
-    self.spec = tensor_spec.from_spec(trajectory_lib.Trajectory(
-        step_type=env.time_step_spec().step_type,
-        observation=env.observation_spec(), action=env.action_spec(),
-        policy_info=(), next_step_type=env.time_step_spec().step_type,
-        reward=env.time_step_spec().reward,
-        discount=env.time_step_spec().discount))
+    self.env, self.spec = cartpole(self)
 
   def test_items_are_those_reverb_stores(self):
     steps, env_steps = 3, 80  # Random CartPole episodes end every ~20 steps.
