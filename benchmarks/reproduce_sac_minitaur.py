@@ -288,7 +288,6 @@ def report(out_dir: str) -> str:
         f'{run["started_at"]} | {run["commit"]} |')
   scores = {side: [final_score(rows) for rows in curves[side].values()
                    if rows] for side in SIDES}
-  verdict = judge(scores['tutorial'], scores['ours'])
   lines += ['', '## Same result?', '',
             f'Final score: the mean eval AverageReturn over the evaluations in '
             f'the last {100 - FINAL_FRACTION * 100:.0f}% of a run, one per seed. '
@@ -297,17 +296,23 @@ def report(out_dir: str) -> str:
             "the standard deviation over a side's seeds); the exact permutation "
             'p-value is shown beside it (with 3 seeds a side it cannot go below '
             '0.1, so only the standard-error rule can flag a difference).', '',
-            f'- tutorial final scores: {[round(s, 2) for s in scores["tutorial"]]}',
-            f'- ours final scores: {[round(s, 2) for s in scores["ours"]]}']
-  if 'difference' in verdict:
-    lines.append(f'- difference (ours - tutorial): {verdict["difference"]:.2f}')
-  if 'standard_error' in verdict:
-    lines.append(
-        f'- standard error {verdict["standard_error"]:.2f}; within seed noise: '
-        f'**{"yes" if verdict["within_noise"] else "no"}**; permutation p = '
-        f'{verdict["permutation_p"]:.2f}')
-  else:
-    lines.append('- fewer than 2 seeds on a side: no verdict.')
+            f'- tutorial final scores: {[round(s, 2) for s in scores["tutorial"]]}']
+  for side in SIDES[1:]:
+    if not scores[side]:
+      continue
+    verdict = judge(scores['tutorial'], scores[side])
+    lines.append(f'- {side} final scores: '
+                 f'{[round(s, 2) for s in scores[side]]}')
+    if 'difference' in verdict:
+      lines.append(f'  - difference ({side} - tutorial): '
+                   f'{verdict["difference"]:.2f}')
+    if 'standard_error' in verdict:
+      lines.append(
+          f'  - standard error {verdict["standard_error"]:.2f}; within seed '
+          f'noise: **{"yes" if verdict["within_noise"] else "no"}**; '
+          f'permutation p = {verdict["permutation_p"]:.2f}')
+    else:
+      lines.append('  - fewer than 2 seeds on a side: no verdict.')
   markdown = '\n'.join(lines) + '\n'
   with open(os.path.join(out_dir, 'README.md'), 'w') as f:
     f.write(markdown)
