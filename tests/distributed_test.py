@@ -24,6 +24,7 @@ from train_eval import errors
 from train_eval import invocation as invocation_lib
 from train_eval import job_runner  # pylint: disable=unused-import  (registers the configurables)
 from train_eval import replay
+from train_eval.jobs import train_job
 
 PROGRESS = train_eval_test.PROGRESS
 WEIGHTS_LINE = re.compile(r'Collector (\d): \d+ environment steps, weights of '
@@ -87,6 +88,25 @@ class ReplayPopTest(test_case.TestCase):
     server.stop()
     server = replay.start_server([reverb.Table.queue('queue', 8)], port=port)
     self.assertIsNone(self.pop_in_thread(client))
+
+
+class ReplayServerDownTest(test_case.TestCase):
+  """What the learner asks the replay job while it is down does not fail."""
+
+  def test_the_learner_keeps_its_counts_while_the_server_is_down(self):
+    server = replay.start_server([replay.experience_table(
+        replay.ReplaySettings()), replay.variables_table()])
+    client = reverb.Client(f'{replay.LOCALHOST}:{server.port}')
+    for value in range(3):
+      client.insert([np.int64(value)], priorities={replay.TABLE_NAME: 1.0})
+    inserts = train_job.ReplayInserts(client)
+    self.assertEqual(int(inserts.result()), 3)
+    self.assertEqual(replay.table_size_if_reachable(client), 3)
+    server.stop()  # The replay job killed: server_info fails at once.
+    with self.assertRaises(RuntimeError):
+      replay.table_size(client)
+    self.assertEqual(int(inserts.result()), 3, 'the last count seen')
+    self.assertIsNone(replay.table_size_if_reachable(client))
 
 
 class RuntimeSettingsTest(test_case.TestCase):

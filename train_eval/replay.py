@@ -185,9 +185,25 @@ def start_server(tables, port: Optional[int] = None,
   return reverb.Server(list(tables), port=port, checkpointer=checkpointer)
 
 
+# What a call to a replay server that is down (or restarting) raises.
+UNREACHABLE = (reverb.errors.DeadlineExceededError, RuntimeError,
+               tf.errors.OpError)
+# How long a call that may find the server down waits for an answer, in s.
+INFO_TIMEOUT_SECS = 5
+
+
 def table_size(client: reverb.Client, table: str = TABLE_NAME) -> int:
   """Items now in `table`."""
   return client.server_info()[table].current_size
+
+
+def table_size_if_reachable(client: reverb.Client,
+                            table: str = TABLE_NAME) -> Optional[int]:
+  """Items now in `table`, or None while the server does not answer."""
+  try:
+    return client.server_info(timeout=INFO_TIMEOUT_SECS)[table].current_size
+  except UNREACHABLE:
+    return None
 
 
 def log_statistics(client: reverb.Client,
@@ -221,8 +237,7 @@ def wait_for_server(address: str, stopped: Callable[[], bool],
     try:
       client.server_info(timeout=1)
       return True
-    except (reverb.errors.DeadlineExceededError, RuntimeError,
-            tf.errors.OpError):
+    except UNREACHABLE:
       return False
 
   found = waiting.wait_until(

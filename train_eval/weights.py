@@ -76,8 +76,10 @@ class Publisher:
 
   def push_if_lost(self) -> Optional[int]:
     """Pushes the current weights if the variables table is empty (a replay
-    server restarted empty); returns their version, or None if none was due."""
-    if replay.table_size(self._client, replay.VARIABLES_TABLE) == 0:
+    server restarted empty); returns their version, or None if none was due
+    (or the server does not answer now)."""
+    if replay.table_size_if_reachable(self._client,
+                                      replay.VARIABLES_TABLE) == 0:
       return self.push()
     return None
 

@@ -34,11 +34,14 @@ SAMPLE_TIMEOUT_MS = 5000
 
 
 class ReplayInserts(py_metric.PyMetric):
-  """Items inserted into the experience table so far (all collectors)."""
+  """Items inserted into the experience table so far (all collectors); the
+  last count seen while the replay server does not answer (a save must not
+  fail because the replay job is restarting)."""
 
   def __init__(self, client):
     super().__init__(name=REPLAY_INSERTS_METADATA_KEY)
     self._client = client
+    self._last = 0
 
   def call(self, *args) -> None:
     del args
@@ -47,8 +50,15 @@ class ReplayInserts(py_metric.PyMetric):
     pass
 
   def result(self) -> np.ndarray:
-    info = self._client.server_info()[replay.TABLE_NAME]
-    return np.asarray(info.rate_limiter_info.insert_stats.completed, np.int64)
+    try:
+      info = self._client.server_info(
+          timeout=replay.INFO_TIMEOUT_SECS)[replay.TABLE_NAME]
+      self._last = info.rate_limiter_info.insert_stats.completed
+    except replay.UNREACHABLE as e:
+      logging.warning('The replay server does not answer (%s): %s keeps its '
+                      'last count, %d.', e, REPLAY_INSERTS_METADATA_KEY,
+                      self._last)
+    return np.asarray(self._last, np.int64)
 
 
 class RemoteReplayLoop(train_loop.TrainLoop):
@@ -63,9 +73,10 @@ class RemoteReplayLoop(train_loop.TrainLoop):
     self._publisher.push()
 
   def no_batch(self) -> None:
-    logging.info('No batch for %.0f s: waiting for experience (%d items in '
+    logging.info('No batch for %.0f s: waiting for experience (%s items in '
                  'the table; training starts at %d).',
-                 SAMPLE_TIMEOUT_MS / 1000, replay.table_size(self._client),
+                 SAMPLE_TIMEOUT_MS / 1000,
+                 replay.table_size_if_reachable(self._client),
                  self.experiment.initial_collect_steps)
     self.push_if_lost()
 
