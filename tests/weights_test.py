@@ -64,6 +64,24 @@ def load(export_dir: str):
       export_dir, load_specs_from_pbtxt=True)
 
 
+class ServerDiesMidInsert:
+  """A real client whose first insert fails as one the server's death cuts short."""
+
+  def __init__(self, client: reverb.Client):
+    self._client = client
+    self.failed = 0
+
+  def insert(self, *args, **kwargs):
+    if not self.failed:
+      self.failed += 1
+      raise RuntimeError('Error when confirming that all items written to '
+                         'table.')  # Reverb's words, seen in a kill test.
+    return self._client.insert(*args, **kwargs)
+
+  def __getattr__(self, name):
+    return getattr(self._client, name)
+
+
 class WeightsTest(test_case.TestCase):
 
   def setUp(self):
@@ -176,6 +194,18 @@ class WeightsTest(test_case.TestCase):
           self.assertContainsSubset(
               ['avg_0:0', 'count_0:0', 'm2_0:0'],
               names(v for v in publisher.variables if not v.trainable))
+
+  def test_a_push_cut_short_by_the_servers_death_is_made_again(self):
+    agent, train_step, collector = self.learner_and_collector('sac_agent')
+    dying = ServerDiesMidInsert(self.client)
+    publisher = weights.Publisher(dying, agent.collect_policy, train_step)
+    train_step.assign(7)
+    with self.assertLogs('absl', level='WARNING') as logs:
+      self.assertEqual(publisher.push(), 7)
+    self.assertEqual(dying.failed, 1)
+    self.assertIn('Pushing the weights of train step 7 failed',
+                  '\n'.join(logs.output))
+    self.assertEqual(weights.Subscriber(self.client, collector).pull(), 7)
 
   def test_weights_of_another_agent_are_refused(self):
     sac, sac_step, _ = self.learner_and_collector('sac_agent')

@@ -45,6 +45,10 @@ class WeightsMismatchError(ValueError):
   """The pushed weights do not fit the collector's policy."""
 
 
+# Tries per push: a server killed mid-insert fails one, its restart takes the next.
+PUSH_ATTEMPTS = 3
+
+
 class Publisher:
   """Learner side: pushes the weights every `interval` train steps."""
 
@@ -67,10 +71,23 @@ class Publisher:
     self.pushed_version: Optional[int] = None
 
   def push(self) -> int:
-    """Pushes the current weights now; returns their version (train step)."""
+    """Pushes the current weights now; returns their version (train step).
+
+    A push that the replay server's death cuts short is made again: the
+    next insert waits for the restarted server.
+    """
     version = int(self._train_step.numpy())
     values = [np.int64(version)] + [v.numpy() for v in self._read()]
-    self._client.insert(values, priorities={replay.VARIABLES_TABLE: 1.0})
+    for attempt in range(1, PUSH_ATTEMPTS + 1):
+      try:
+        self._client.insert(values, priorities={replay.VARIABLES_TABLE: 1.0})
+        break
+      except replay.UNREACHABLE as e:
+        if attempt == PUSH_ATTEMPTS:
+          raise
+        logging.warning('Pushing the weights of train step %d failed (%s): '
+                        'the replay server is restarting; pushing again.',
+                        version, e)
     self.pushed_version = version
     return version
 
