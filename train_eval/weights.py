@@ -45,7 +45,8 @@ class WeightsMismatchError(ValueError):
   """The pushed weights do not fit the collector's policy."""
 
 
-# Tries per push: a server killed mid-insert fails one, its restart takes the next.
+# Tries per push: a server killed mid-insert fails one; the next waits for
+# its restart.
 PUSH_ATTEMPTS = 3
 
 
