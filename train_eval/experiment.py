@@ -49,8 +49,8 @@ class Experiment:
       (saved_model_dir, agent, train_step, reverb_client, metadata_metrics).
     seed: seeds Python, NumPy, TensorFlow and the environments; None (default)
       leaves them unseeded. Training does not repeat exactly: separate jobs
-      sample from Reverb, whose generator is unseeded, and two seeded
-      one-process runs differ too (not yet traced).
+      take the collectors' items in the order their race gives, and two
+      seeded one-process runs differ too (not yet traced).
     collect_while_training: one process (`--job=all`), off-policy agents:
       collect iteration k's steps on a second thread while train step k runs
       (`background_collection.py`), with the weights the tutorial's loop

@@ -12,10 +12,10 @@ The ratio is the one-process loop's: train step n (counted from this
 learner's start) waits until `initial + n * collect_steps_per_iteration` new
 items have come, `initial` being what the table lacks of
 `initial_collect_steps`. It takes them `rate_limit_slack_steps` at a time
-(one request, one insert), so a train step may sample items collected up to
-`rate_limit_slack_steps - 1` steps after it in the one-process order. The queue holds
-`rate_limit_slack_steps` items besides those requested, which keeps
-collection within three times that many steps of training.
+(one request, one insert), so a train step may sample items collected up
+to `rate_limit_slack_steps - 1` steps after it in the one-process order.
+The queue holds `rate_limit_slack_steps` items besides those requested,
+which keeps collection within three times that many steps of training.
 
 A restarted learner refills its table with a uniform sample (with
 replacement) of the replay job's experience table, as many items as it holds

@@ -197,13 +197,20 @@ def table_size(client: reverb.Client, table: str = TABLE_NAME) -> int:
   return client.server_info()[table].current_size
 
 
+def server_info_if_reachable(client: reverb.Client):
+  """`client.server_info()` (table name -> its info), or None while the
+  server does not answer within `INFO_TIMEOUT_SECS`."""
+  try:
+    return client.server_info(timeout=INFO_TIMEOUT_SECS)
+  except UNREACHABLE:
+    return None
+
+
 def table_size_if_reachable(client: reverb.Client,
                             table: str = TABLE_NAME) -> Optional[int]:
   """Items now in `table`, or None while the server does not answer."""
-  try:
-    return client.server_info(timeout=INFO_TIMEOUT_SECS)[table].current_size
-  except UNREACHABLE:
-    return None
+  info = server_info_if_reachable(client)
+  return None if info is None else info[table].current_size
 
 
 def log_statistics(client: reverb.Client,

@@ -15,7 +15,7 @@ root_dir/train/replay_buffer_checkpoints at start and saved there on stop.
 """
 
 import time
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 from absl import logging
 import reverb
@@ -33,17 +33,22 @@ def samples_per_insert(context: context_lib.JobContext) -> float:
   return context.replay.batch_size / context.experiment.collect_steps_per_iteration
 
 
-def experience_table(context: context_lib.JobContext) -> reverb.Table:
-  """The on-policy queue of sequences, or the off-policy experience table:
-  rate-limited when the learner samples it, MinSize(1) when the learner
-  samples its own copy (`fed_replay.py`: the queue of new items paces it)."""
+def experience_tables(context: context_lib.JobContext) -> List[reverb.Table]:
+  """The tables experience goes into, the experience table first.
+
+  On-policy: the queue of sequences. Off-policy: the experience table,
+  rate-limited when the learner samples it; else MinSize(1), beside the
+  queue of new items that feeds the learner's own copy and paces collection
+  (`fed_replay.py`).
+  """
   if agents.is_on_policy(context.experiment.agent_fn):
-    return on_policy_replay.batches_table()
+    return [on_policy_replay.batches_table()]
   if context.replay.in_graph:
-    return replay.experience_table(context.replay)
-  return replay.experience_table(
+    return [replay.experience_table(context.replay),
+            replay.new_items_table(context.replay)]
+  return [replay.experience_table(
       context.replay, samples_per_insert(context),
-      min_size_to_sample=context.experiment.initial_collect_steps)
+      min_size_to_sample=context.experiment.initial_collect_steps)]
 
 
 def run(context: context_lib.JobContext) -> Dict[str, Any]:
@@ -51,13 +56,10 @@ def run(context: context_lib.JobContext) -> Dict[str, Any]:
   context.started()
   checkpoint_path = (replay.checkpoint_dir(context.root_dir)
                      if context.replay.checkpoint else None)
-  experience = experience_table(context)
-  tables = [experience, replay.variables_table()]
-  if (not agents.is_on_policy(context.experiment.agent_fn) and
-      context.replay.in_graph):
-    tables.append(replay.new_items_table(context.replay))
+  tables = experience_tables(context)
+  experience = tables[0]
   server = replay.start_server(
-      tables,
+      tables + [replay.variables_table()],
       port=context.replay_port, checkpoint_path=checkpoint_path)
   client = reverb.Client(f'{replay.LOCALHOST}:{server.port}')
   restored = replay.table_size(client, experience.name)

@@ -50,14 +50,13 @@ class ReplayInserts(py_metric.PyMetric):
     pass
 
   def result(self) -> np.ndarray:
-    try:
-      info = self._client.server_info(
-          timeout=replay.INFO_TIMEOUT_SECS)[replay.TABLE_NAME]
-      self._last = info.rate_limiter_info.insert_stats.completed
-    except replay.UNREACHABLE as e:
-      logging.warning('The replay server does not answer (%s): %s keeps its '
-                      'last count, %d.', e, REPLAY_INSERTS_METADATA_KEY,
-                      self._last)
+    info = replay.server_info_if_reachable(self._client)
+    if info is None:
+      logging.warning('The replay server does not answer: %s keeps its last '
+                      'count, %d.', REPLAY_INSERTS_METADATA_KEY, self._last)
+    else:
+      info = info[replay.TABLE_NAME].rate_limiter_info
+      self._last = info.insert_stats.completed
     return np.asarray(self._last, np.int64)
 
 
