@@ -18,7 +18,9 @@ def house_modules(root: str = subprocesses.REPO_ROOT):
   """module name -> file path, for every .py file of `PACKAGES` under `root`."""
   found = {}
   for package in PACKAGES:
-    for dirpath, _, filenames in os.walk(os.path.join(root, package)):
+    for dirpath, dirnames, filenames in os.walk(os.path.join(root, package)):
+      # Not the peers' virtualenvs (benchmarks/.venvs) nor other hidden dirs.
+      dirnames[:] = [d for d in dirnames if not d.startswith('.')]
       for name in filenames:
         if not name.endswith('.py'):
           continue
